@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bic-dev/bic/compiler"
+)
+
+func newValidateCmd() *cobra.Command {
+	var (
+		format   string
+		manifest bool
+		strict   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "validate [DIR]",
+		Short: "Check a project and report every error with file:line:col",
+		Long: `Validate loads every YAML and CUE file of the project in DIR (default: the
+current folder), checks it against the schema, resolves every reference and
+reports all problems in one run.
+
+Exit status: 0 when the project is valid, 1 when it has errors, 2 for usage errors.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			switch format {
+			case "text", "json", "github":
+			default:
+				return usageErrorf("unknown --format %q: expected text, json or github", format)
+			}
+			res, err := compileDir(dir)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if err := writeDiagnostics(out, cmd.ErrOrStderr(), format, res); err != nil {
+				return &exitError{code: exitRuntime, err: err}
+			}
+			if res.Diagnostics.HasErrors(strict) {
+				return &exitError{code: exitInvalid}
+			}
+			if manifest {
+				b, err := res.Manifest.JSON()
+				if err != nil {
+					return &exitError{code: exitRuntime, err: err}
+				}
+				_, err = out.Write(b)
+				return err
+			}
+			if format == "text" {
+				m := res.Manifest
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s is valid: %d datasets, %d dashboards, %d charts, %d alerts, %d reports\n",
+					dir, len(m.Datasets), len(m.Dashboards), len(m.Charts), len(m.Alerts), len(m.Reports))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "how to print diagnostics: text, json or github (pull-request annotations)")
+	cmd.Flags().BoolVar(&manifest, "manifest", false, "print the compiled manifest as JSON when the project is valid")
+	cmd.Flags().BoolVar(&strict, "strict", false, "treat warnings as errors")
+	return cmd
+}
+
+// compileDir compiles the project in dir; a folder that cannot be read is a usage error.
+func compileDir(dir string) (compiler.Result, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return compiler.Result{}, usageErrorf("project folder: %w", err)
+	}
+	if !info.IsDir() {
+		return compiler.Result{}, usageErrorf("project folder: %s is not a folder", dir)
+	}
+	s, err := compiler.NewSchema()
+	if err != nil {
+		return compiler.Result{}, &exitError{code: exitRuntime, err: err}
+	}
+	return compiler.New(s).Compile(os.DirFS(dir)), nil
+}
+
+// writeDiagnostics prints diagnostics: JSON always (an empty list when
+// valid); text and github annotations to stderr and stdout respectively.
+func writeDiagnostics(stdout, stderr io.Writer, format string, res compiler.Result) error {
+	switch format {
+	case "json":
+		return compiler.WriteJSON(stdout, res.Diagnostics)
+	case "github":
+		return compiler.WriteGitHub(stdout, res.Diagnostics)
+	default:
+		if err := compiler.WriteText(stderr, res.Diagnostics, res.Sources); err != nil {
+			return err
+		}
+		if n := len(res.Diagnostics); n > 0 {
+			errs := 0
+			for _, d := range res.Diagnostics {
+				if d.Severity == compiler.SeverityError {
+					errs++
+				}
+			}
+			fmt.Fprintf(stderr, "%d error(s), %d warning(s)\n", errs, n-errs)
+		}
+		return nil
+	}
+}

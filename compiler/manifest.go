@@ -1,0 +1,180 @@
+package compiler
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/bic-dev/bic/schema"
+)
+
+// Manifest is a compiled project: every object normalized, with defaults
+// filled in and references checked, each carrying a content hash. It is
+// immutable once built and serializes deterministically.
+type Manifest struct {
+	SchemaVersion string             `json:"schema_version"`
+	Project       Project            `json:"project"`
+	Hash          string             `json:"hash"`
+	Connections   []ConnectionObject `json:"connections"`
+	Datasets      []DatasetObject    `json:"datasets"`
+	Charts        []ChartObject      `json:"charts"`
+	Dashboards    []DashboardObject  `json:"dashboards"`
+	Alerts        []AlertObject      `json:"alerts"`
+	Reports       []ReportObject     `json:"reports"`
+}
+
+// Meta is what every manifest object carries besides its spec.
+type Meta struct {
+	ID   string `json:"id"` // kind/name, or chart/DASHBOARD/CHART
+	Hash string `json:"hash"`
+	// DependsOn lists the IDs whose hashes are part of this one's.
+	DependsOn []string `json:"depends_on,omitempty"`
+	// Source is where the object is defined; it is not hashed, so moving a
+	// definition to another file changes nothing.
+	Source Pos `json:"source"`
+}
+
+type ConnectionObject struct {
+	Meta
+	Spec Connection `json:"spec"`
+}
+
+type DatasetObject struct {
+	Meta
+	Spec Dataset `json:"spec"`
+}
+
+type ChartObject struct {
+	Meta
+	Dashboard string `json:"dashboard"`
+	Spec      Chart  `json:"spec"`
+}
+
+type DashboardObject struct {
+	Meta
+	Spec Dashboard `json:"spec"`
+}
+
+type AlertObject struct {
+	Meta
+	Spec Alert `json:"spec"`
+}
+
+type ReportObject struct {
+	Meta
+	Spec Report `json:"spec"`
+}
+
+// Objects lists the meta of every object in a fixed order, for diffs.
+func (m *Manifest) Objects() []Meta {
+	var out []Meta
+	for _, o := range m.Connections {
+		out = append(out, o.Meta)
+	}
+	for _, o := range m.Datasets {
+		out = append(out, o.Meta)
+	}
+	for _, o := range m.Charts {
+		out = append(out, o.Meta)
+	}
+	for _, o := range m.Dashboards {
+		out = append(out, o.Meta)
+	}
+	for _, o := range m.Alerts {
+		out = append(out, o.Meta)
+	}
+	for _, o := range m.Reports {
+		out = append(out, o.Meta)
+	}
+	return out
+}
+
+// Chart returns the chart with id DASHBOARD/CHART.
+func (m *Manifest) Chart(ref string) (ChartObject, bool) {
+	for _, c := range m.Charts {
+		if c.Dashboard+"/"+c.Spec.Name == ref {
+			return c, true
+		}
+	}
+	return ChartObject{}, false
+}
+
+// Dataset returns the dataset called name.
+func (m *Manifest) Dataset(name string) (DatasetObject, bool) {
+	for _, d := range m.Datasets {
+		if d.Spec.Name == name {
+			return d, true
+		}
+	}
+	return DatasetObject{}, false
+}
+
+// JSON is the manifest's canonical, indented JSON.
+func (m *Manifest) JSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// contentHash is the sha256 of the canonical JSON of the schema version,
+// the object's kind, its spec and the hashes of what it depends on. A
+// change in a dependency therefore changes every dependent's hash.
+func contentHash(kind Kind, spec any, deps map[string]string) string {
+	doc := map[string]any{
+		"schema": schema.Version,
+		"kind":   kind,
+		"spec":   spec,
+		"deps":   deps,
+	}
+	b, err := canonicalJSON(doc)
+	if err != nil {
+		// Specs are plain data built by this package; failing to encode one is a bug.
+		panic(fmt.Sprintf("compiler: hash %s: %v", kind, err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// canonicalJSON encodes v with object keys sorted at every level and no
+// insignificant space, so equal values always give equal bytes.
+func canonicalJSON(v any) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		return nil, err
+	}
+	// encoding/json writes map keys sorted, which makes this canonical.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(generic); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// manifestHash is the hash of all object IDs and hashes: it changes when
+// anything in the project does.
+func manifestHash(m *Manifest) string {
+	objs := m.Objects()
+	sort.Slice(objs, func(i, j int) bool { return objs[i].ID < objs[j].ID })
+	h := sha256.New()
+	fmt.Fprintf(h, "schema %s\nproject %s\n", schema.Version, contentHash(KindProject, m.Project, nil))
+	for _, o := range objs {
+		fmt.Fprintf(h, "%s %s\n", o.ID, o.Hash)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

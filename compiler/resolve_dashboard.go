@@ -1,0 +1,564 @@
+package compiler
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// defaultLimit is the row limit of a chart that sets none, as in Superset.
+const defaultLimit = 10000
+
+// chartRules say what each chart type needs: whether it must have an x
+// axis, and how many metrics and group-by dimensions (x included) it takes.
+var chartRules = map[string]struct {
+	needX              bool
+	minMetrics, maxMet int
+	minGroups, maxGrp  int
+}{
+	"line":       {needX: true, minMetrics: 1, maxMet: 50, minGroups: 1, maxGrp: 2},
+	"area":       {needX: true, minMetrics: 1, maxMet: 50, minGroups: 1, maxGrp: 2},
+	"bar":        {minMetrics: 1, maxMet: 50, minGroups: 1, maxGrp: 2},
+	"scatter":    {needX: true, minMetrics: 1, maxMet: 2, minGroups: 1, maxGrp: 2},
+	"heatmap":    {needX: true, minMetrics: 1, maxMet: 1, minGroups: 2, maxGrp: 2},
+	"pie":        {minMetrics: 1, maxMet: 1, minGroups: 1, maxGrp: 1},
+	"funnel":     {minMetrics: 1, maxMet: 1, minGroups: 1, maxGrp: 1},
+	"big_number": {minMetrics: 1, maxMet: 1, minGroups: 0, maxGrp: 1},
+	"table":      {minMetrics: 1, maxMet: 100, minGroups: 0, maxGrp: 100},
+}
+
+func (r *resolver) resolveDashboards(objs []object) {
+	for _, o := range objs {
+		n := o.node
+		var in struct {
+			Dashboard
+			Layout [][]any `json:"layout"`
+		}
+		if err := decode(n, &in); err != nil {
+			r.sink.errorf(n.Pos, CodeInvalid, "dashboard %q: %v", o.name, err)
+			continue
+		}
+		d := in.Dashboard
+		chartIndex := map[string]int{}
+		var chartObjs []ChartObject
+		deps := map[string]string{}
+		var dependsOn []string
+		for i := range d.Charts {
+			c := &d.Charts[i]
+			cn := n.At("charts", i)
+			if first, dup := chartIndex[c.Name]; dup {
+				r.sink.errorf(cn.PosAt("name"), CodeDuplicate, "duplicate chart name %q in dashboard %q: already used by charts[%d]", c.Name, d.Name, first)
+				continue
+			}
+			chartIndex[c.Name] = i
+			ds, ok := r.checkChart(d.Name, cn, c)
+			if !ok {
+				continue
+			}
+			id := "chart/" + d.Name + "/" + c.Name
+			obj := ChartObject{
+				Meta:      Meta{ID: id, DependsOn: []string{ds.ID}, Source: cn.Pos},
+				Dashboard: d.Name,
+				Spec:      *c,
+			}
+			obj.Hash = contentHash("chart", obj.Spec, map[string]string{ds.ID: ds.Hash})
+			chartObjs = append(chartObjs, obj)
+			deps[id] = obj.Hash
+			dependsOn = append(dependsOn, id)
+		}
+		chartsByName := map[string]*Chart{}
+		for i := range d.Charts {
+			chartsByName[d.Charts[i].Name] = &d.Charts[i]
+		}
+		filterNames := map[string]bool{}
+		for i := range d.Filters {
+			f := &d.Filters[i]
+			fn := n.At("filters", i)
+			if filterNames[f.Name] {
+				r.sink.errorf(fn.PosAt("name"), CodeDuplicate, "duplicate filter name %q in dashboard %q", f.Name, d.Name)
+				continue
+			}
+			filterNames[f.Name] = true
+			if ds := r.checkFilter(d.Name, fn, f, d.Charts); ds != nil {
+				if _, ok := deps[ds.ID]; !ok {
+					deps[ds.ID] = ds.Hash
+					dependsOn = append(dependsOn, ds.ID)
+				}
+			}
+		}
+		d.Layout = r.layout(n, d.Name, in.Layout, d.Charts, chartIndex)
+		r.m.Charts = append(r.m.Charts, chartObjs...)
+		sort.Strings(dependsOn)
+		obj := &DashboardObject{Meta: Meta{ID: "dashboard/" + d.Name, DependsOn: dependsOn, Source: n.PosAt("dashboard")}, Spec: d}
+		obj.Hash = contentHash(KindDashboard, obj.Spec, deps)
+		r.dashboards[d.Name] = obj
+		r.m.Dashboards = append(r.m.Dashboards, *obj)
+	}
+}
+
+// dataset looks up a referenced dataset; ok is false when it is missing
+// (reported) or broken (reported already by the schema stage).
+func (r *resolver) dataset(pos Pos, name, what string) (*DatasetObject, bool) {
+	if ds, ok := r.datasets[name]; ok {
+		return ds, true
+	}
+	if r.isBroken(KindDataset, name) || r.dataInvalid(name) {
+		return nil, false
+	}
+	r.sink.errorf(pos, CodeUnknownRef, "%s names unknown dataset %q%s", what, name, didYouMean(name, sortedKeys(r.datasets)))
+	return nil, false
+}
+
+// dataInvalid reports a dataset that was defined but failed resolution.
+func (r *resolver) dataInvalid(name string) bool {
+	_, ok := r.nodes["dataset/"+name]
+	return ok
+}
+
+func (r *resolver) checkChart(dash string, n *Node, c *Chart) (*DatasetObject, bool) {
+	what := fmt.Sprintf("chart %q", c.Name)
+	ds, ok := r.dataset(n.PosAt("dataset"), c.Dataset, what)
+	if !ok {
+		return nil, false
+	}
+	spec := ds.Spec
+	errs := r.sink.errorCount()
+	seen := map[string]bool{}
+	for i, m := range c.Metrics {
+		if _, ok := spec.Metrics[m]; !ok {
+			r.sink.errorf(n.PosAt("metrics", i), CodeUnknownRef, "%s: dataset %q has no metric %q%s", what, spec.Name, m, r.hintMetric(spec, m))
+		} else if seen[m] {
+			r.sink.errorf(n.PosAt("metrics", i), CodeDuplicate, "%s: metric %q is listed twice", what, m)
+		}
+		seen[m] = true
+	}
+	for i, dim := range c.Dimensions {
+		if _, ok := spec.Dimensions[dim]; !ok {
+			r.sink.errorf(n.PosAt("dimensions", i), CodeUnknownRef, "%s: dataset %q has no dimension %q%s", what, spec.Name, dim, r.hintDimension(spec, dim))
+		} else if seen[dim] {
+			r.sink.errorf(n.PosAt("dimensions", i), CodeDuplicate, "%s: dimension %q is listed twice", what, dim)
+		}
+		seen[dim] = true
+	}
+	rule := chartRules[c.Type]
+	xType := ""
+	if c.X != "" {
+		x, ok := spec.Dimensions[c.X]
+		switch {
+		case !ok:
+			r.sink.errorf(n.PosAt("x"), CodeUnknownRef, "%s: dataset %q has no dimension %q%s", what, spec.Name, c.X, r.hintDimension(spec, c.X))
+		case seen[c.X]:
+			r.sink.errorf(n.PosAt("x"), CodeDuplicate, "%s: %q is both x and a dimension; keep it in one place", what, c.X)
+		default:
+			xType = x.Type
+		}
+		seen[c.X] = true
+	} else if rule.needX {
+		r.sink.errorf(n.Pos, CodeMissingKey, "%s: a %s chart needs x, the dimension of its horizontal axis; dataset %q has %s", what, c.Type, spec.Name, listOr(sortedKeys(spec.Dimensions)))
+	}
+	groups := len(c.Dimensions)
+	if c.X != "" {
+		groups++
+	}
+	switch {
+	case len(c.Metrics) < rule.minMetrics:
+		r.sink.errorf(n.PosAt("metrics"), CodeInvalid, "%s: a %s chart needs at least %d metric; dataset %q has %s", what, c.Type, rule.minMetrics, spec.Name, listOr(sortedKeys(spec.Metrics)))
+	case len(c.Metrics) > rule.maxMet:
+		r.sink.errorf(n.PosAt("metrics"), CodeInvalid, "%s: a %s chart takes at most %d %s, found %d", what, c.Type, rule.maxMet, plural(rule.maxMet, "metric"), len(c.Metrics))
+	}
+	switch {
+	case groups < rule.minGroups && !rule.needX:
+		r.sink.errorf(n.Pos, CodeMissingKey, "%s: a %s chart needs %s to group by (x or dimensions)", what, c.Type, countWords(rule.minGroups, "dimension"))
+	case groups < rule.minGroups && c.X != "":
+		r.sink.errorf(n.Pos, CodeMissingKey, "%s: a %s chart needs x and %s", what, c.Type, countWords(rule.minGroups-1, "dimension"))
+	case groups > rule.maxGrp:
+		r.sink.errorf(n.PosAt("dimensions"), CodeInvalid, "%s: a %s chart groups by at most %s (x included), found %d", what, c.Type, countWords(rule.maxGrp, "dimension"), groups)
+	}
+	if c.Grain != "" && c.X == "" {
+		r.sink.errorf(n.PosAt("grain"), CodeInvalid, "%s: grain needs x to be a time dimension", what)
+	} else if c.Grain != "" && xType != "" && xType != "time" {
+		r.sink.errorf(n.PosAt("grain"), CodeInvalid, "%s: grain needs x to be a time dimension, but %q is a %s dimension", what, c.X, xType)
+	}
+	if xType == "time" && c.Grain == "" {
+		c.Grain = "day"
+	}
+	for i, s := range c.Sort {
+		name := strings.TrimPrefix(s, "-")
+		if !seen[name] {
+			r.sink.errorf(n.PosAt("sort", i), CodeUnknownRef, "%s: sort by %q, which is not one of the chart's metrics or dimensions (%s)", what, name, strings.Join(chartFields(c), ", "))
+		}
+	}
+	r.checkConditions(n, what, spec, c.Where)
+	// The time dimension that time ranges and date filters restrict.
+	if xType == "time" {
+		c.TimeDimension = c.X
+	} else if times := timeDimensions(spec); len(times) == 1 {
+		c.TimeDimension = times[0]
+	}
+	if c.TimeRange != "" {
+		if err := checkTimeRange(c.TimeRange); err != nil {
+			r.sink.errorf(n.PosAt("time_range"), CodeInvalid, "%s: invalid time_range %q: %v", what, c.TimeRange, err)
+		} else if c.TimeDimension == "" {
+			r.sink.errorf(n.PosAt("time_range"), CodeInvalid, "%s: time_range needs a time dimension: set x to one of %s", what, listOr(timeDimensions(spec)))
+		}
+	}
+	if c.Compare != "" {
+		switch {
+		case c.Type != "big_number":
+			r.sink.errorf(n.PosAt("compare"), CodeInvalid, "%s: compare applies to big_number charts, not %s", what, c.Type)
+		case xType != "time":
+			r.sink.errorf(n.PosAt("compare"), CodeInvalid, "%s: compare needs x to be a time dimension and a grain, to know which period to compare", what)
+		}
+	}
+	if c.Title == "" {
+		c.Title = humanize(c.Name)
+	}
+	if c.Limit == 0 {
+		c.Limit = defaultLimit
+	}
+	return ds, r.sink.errorCount() == errs
+}
+
+func (r *resolver) checkConditions(n *Node, what string, spec Dataset, conds []Condition) {
+	for i, cond := range conds {
+		cn := n.At("where", i)
+		dim, ok := spec.Dimensions[cond.Dimension]
+		if !ok {
+			r.sink.errorf(cn.PosAt("dimension"), CodeUnknownRef, "%s: where: dataset %q has no dimension %q%s", what, spec.Name, cond.Dimension, r.hintDimension(spec, cond.Dimension))
+			continue
+		}
+		_, isList := cond.Value.([]any)
+		switch cond.Op {
+		case "is_null", "not_null":
+			if cond.Value != nil {
+				r.sink.errorf(cn.PosAt("value"), CodeInvalid, "%s: where: op %s takes no value", what, cond.Op)
+			}
+		case "in", "not_in":
+			if !isList {
+				r.sink.errorf(cn.PosAt("value"), CodeInvalid, "%s: where: op %s needs a list value, such as [a, b]", what, cond.Op)
+			}
+		default:
+			if cond.Value == nil || isList {
+				r.sink.errorf(cn.PosAt("value"), CodeInvalid, "%s: where: op %s needs one value", what, cond.Op)
+			} else if msg := valueFits(dim.Type, cond.Value); msg != "" {
+				r.sink.errorf(cn.PosAt("value"), CodeType, "%s: where: %s", what, msg)
+			}
+		}
+	}
+}
+
+// valueFits says why a literal cannot be compared with a dimension of the given type.
+func valueFits(dimType string, v any) string {
+	switch dimType {
+	case "number":
+		switch v.(type) {
+		case float64, int64:
+			return ""
+		}
+		return fmt.Sprintf("expected a number for a number dimension, found %v", describeAny(v))
+	case "boolean":
+		if _, ok := v.(bool); ok {
+			return ""
+		}
+		return fmt.Sprintf("expected true or false for a boolean dimension, found %v", describeAny(v))
+	case "time":
+		if s, ok := v.(string); ok && isDateLike(s) {
+			return ""
+		}
+		return fmt.Sprintf("expected a date such as 2024-01-31 for a time dimension, found %v", describeAny(v))
+	}
+	return ""
+}
+
+func describeAny(v any) string {
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprint(v)
+}
+
+func isDateLike(s string) bool {
+	return len(s) >= 10 && s[4] == '-' && s[7] == '-'
+}
+
+func (r *resolver) checkFilter(dash string, n *Node, f *Filter, charts []Chart) *DatasetObject {
+	what := fmt.Sprintf("filter %q", f.Name)
+	ds, ok := r.dataset(n.PosAt("dataset"), f.Dataset, what)
+	if !ok {
+		return nil
+	}
+	dim, ok := ds.Spec.Dimensions[f.Dimension]
+	if !ok {
+		r.sink.errorf(n.PosAt("dimension"), CodeUnknownRef, "%s: dataset %q has no dimension %q%s", what, f.Dataset, f.Dimension, r.hintDimension(ds.Spec, f.Dimension))
+		return ds
+	}
+	if f.Label == "" {
+		f.Label = dim.Label
+	}
+	switch {
+	case f.Type == "date_range" && dim.Type != "time":
+		r.sink.errorf(n.PosAt("type"), CodeInvalid, "%s: a date_range filter needs a time dimension, but %q is a %s dimension", what, f.Dimension, dim.Type)
+	case f.Type == "number_range" && dim.Type != "number":
+		r.sink.errorf(n.PosAt("type"), CodeInvalid, "%s: a number_range filter needs a number dimension, but %q is a %s dimension", what, f.Dimension, dim.Type)
+	case (f.Type == "select" || f.Type == "multi_select") && dim.Type == "time":
+		r.sink.errorf(n.PosAt("type"), CodeInvalid, "%s: %q is a time dimension: use type date_range", what, f.Dimension)
+	}
+	if f.Default != nil {
+		if msg := filterValueFits(f.Type, dim.Type, f.Default, f.Values); msg != "" {
+			r.sink.errorf(n.PosAt("default"), CodeInvalid, "%s: default %s", what, msg)
+		}
+	}
+	if len(f.Values) > 0 && (f.Type == "date_range" || f.Type == "number_range") {
+		r.sink.errorf(n.PosAt("values"), CodeInvalid, "%s: values list the choices of select and multi_select filters, not %s", what, f.Type)
+	}
+	for i, v := range f.Values {
+		if msg := valueFits(dim.Type, v); msg != "" {
+			r.sink.errorf(n.PosAt("values", i), CodeType, "%s: values: %s", what, msg)
+		}
+	}
+	// The filter applies to every chart whose dataset has a dimension of the
+	// same name and type, as Superset scopes native filters by column.
+	f.Charts = []string{}
+	for _, c := range charts {
+		cds, ok := r.datasets[c.Dataset]
+		if !ok {
+			continue
+		}
+		if d, ok := cds.Spec.Dimensions[f.Dimension]; ok && d.Type == dim.Type {
+			f.Charts = append(f.Charts, c.Name)
+		} else if f.Type == "date_range" && c.Dataset == f.Dataset {
+			f.Charts = append(f.Charts, c.Name)
+		}
+	}
+	if len(f.Charts) == 0 {
+		r.sink.warnf(n.Pos, CodeInvalid, "%s applies to no chart of dashboard %q: no chart's dataset has a %s dimension %q", what, dash, dim.Type, f.Dimension)
+	}
+	return ds
+}
+
+func filterValueFits(filterType, dimType string, v any, choices []any) string {
+	switch filterType {
+	case "select":
+		if _, isList := v.([]any); isList {
+			return "of a select filter is one value; use multi_select for several"
+		}
+		if _, isMap := v.(map[string]any); isMap {
+			return "of a select filter is one value, not a mapping"
+		}
+		if msg := valueFits(dimType, v); msg != "" {
+			return msg
+		}
+		return inChoices(v, choices)
+	case "multi_select":
+		list, isList := v.([]any)
+		if !isList {
+			return "of a multi_select filter is a list, such as [a, b]"
+		}
+		for _, it := range list {
+			if msg := valueFits(dimType, it); msg != "" {
+				return msg
+			}
+			if msg := inChoices(it, choices); msg != "" {
+				return msg
+			}
+		}
+	case "date_range":
+		switch v := v.(type) {
+		case string:
+			if err := checkTimeRange(v); err != nil {
+				return fmt.Sprintf("%q: %v", v, err)
+			}
+		case map[string]any:
+			if _, ok := v["min"]; ok {
+				return "of a date_range filter uses from and to, not min and max"
+			}
+			for _, k := range []string{"from", "to"} {
+				if s, ok := v[k].(string); ok && !isDateLike(s) {
+					return fmt.Sprintf("%s: expected a date such as 2024-01-31, found %q", k, s)
+				}
+			}
+		default:
+			return "of a date_range filter is a range such as last_30_days or {from: 2024-01-01, to: 2024-12-31}"
+		}
+	case "number_range":
+		m, ok := v.(map[string]any)
+		if !ok {
+			return "of a number_range filter is {min: 0, max: 100}"
+		}
+		if _, ok := m["from"]; ok {
+			return "of a number_range filter uses min and max, not from and to"
+		}
+	}
+	return ""
+}
+
+func inChoices(v any, choices []any) string {
+	if len(choices) == 0 {
+		return ""
+	}
+	for _, c := range choices {
+		if fmt.Sprint(c) == fmt.Sprint(v) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("%s is not one of the filter's values", describeAny(v))
+}
+
+// layout checks the rows of chart names and fills in widths; without a
+// layout every chart gets a place in order.
+func (r *resolver) layout(n *Node, dash string, rows [][]any, charts []Chart, index map[string]int) [][]Cell {
+	names := make([]string, len(charts))
+	for i, c := range charts {
+		names[i] = c.Name
+	}
+	if len(rows) == 0 {
+		return autoLayout(charts)
+	}
+	placed := map[string]bool{}
+	out := make([][]Cell, 0, len(rows))
+	for i, row := range rows {
+		cells := make([]Cell, 0, len(row))
+		used, open := 0, 0
+		for j, raw := range row {
+			var c Cell
+			switch v := raw.(type) {
+			case string:
+				c.Chart = v
+			case map[string]any:
+				c.Chart, _ = v["chart"].(string)
+				if w, ok := v["width"].(float64); ok {
+					c.Width = int(w)
+				}
+				if h, ok := v["height"].(float64); ok {
+					c.Height = int(h)
+				}
+			}
+			pos := n.PosAt("layout", i, j)
+			if _, ok := index[c.Chart]; !ok {
+				r.sink.errorf(pos, CodeUnknownRef, "layout: dashboard %q has no chart %q%s", dash, c.Chart, didYouMean(c.Chart, names))
+				continue
+			}
+			if placed[c.Chart] {
+				r.sink.errorf(pos, CodeLayout, "layout: chart %q is placed twice", c.Chart)
+				continue
+			}
+			placed[c.Chart] = true
+			if c.Width == 0 {
+				open++
+			}
+			used += c.Width
+			cells = append(cells, c)
+		}
+		if used > 12 || (used == 12 && open > 0) {
+			r.sink.errorf(n.PosAt("layout", i), CodeLayout, "layout: row %d is wider than the 12-column grid (widths add up to %d with %d more chart(s) to fit)", i+1, used, open)
+		}
+		// Charts without a width share what the row has left.
+		if open > 0 && used < 12 {
+			share, extra := (12-used)/open, (12-used)%open
+			for k := range cells {
+				if cells[k].Width == 0 {
+					cells[k].Width = share
+					if extra > 0 {
+						cells[k].Width++
+						extra--
+					}
+				}
+			}
+		}
+		out = append(out, cells)
+	}
+	for _, c := range charts {
+		if !placed[c.Name] {
+			r.sink.warnf(n.PosAt("layout"), CodeLayout, "layout: chart %q is not placed; it will be shown below the layout", c.Name)
+			out = append(out, []Cell{{Chart: c.Name, Width: 12}})
+		}
+	}
+	return out
+}
+
+// autoLayout packs charts in order into rows of the 12-column grid: big
+// numbers three to a row and others two.
+func autoLayout(charts []Chart) [][]Cell {
+	var out [][]Cell
+	var row []Cell
+	used := 0
+	for _, c := range charts {
+		w := 6
+		switch c.Type {
+		case "big_number":
+			w = 3
+		case "table":
+			w = 12
+		}
+		if used+w > 12 {
+			out = append(out, row)
+			row, used = nil, 0
+		}
+		row = append(row, Cell{Chart: c.Name, Width: w})
+		used += w
+	}
+	if len(row) > 0 {
+		out = append(out, row)
+	}
+	if out == nil {
+		out = [][]Cell{}
+	}
+	return out
+}
+
+func (r *resolver) hintMetric(ds Dataset, name string) string {
+	if _, isDim := ds.Dimensions[name]; isDim {
+		return fmt.Sprintf("; %q is a dimension: list it under dimensions or x", name)
+	}
+	if h := didYouMean(name, sortedKeys(ds.Metrics)); h != "" {
+		return h
+	}
+	return "; it has " + listOr(sortedKeys(ds.Metrics))
+}
+
+func (r *resolver) hintDimension(ds Dataset, name string) string {
+	if _, isMetric := ds.Metrics[name]; isMetric {
+		return fmt.Sprintf("; %q is a metric: list it under metrics", name)
+	}
+	if h := didYouMean(name, sortedKeys(ds.Dimensions)); h != "" {
+		return h
+	}
+	return "; it has " + listOr(sortedKeys(ds.Dimensions))
+}
+
+func chartFields(c *Chart) []string {
+	out := append([]string{}, c.Metrics...)
+	out = append(out, c.Dimensions...)
+	if c.X != "" {
+		out = append(out, c.X)
+	}
+	return out
+}
+
+func timeDimensions(ds Dataset) []string {
+	var out []string
+	for _, name := range sortedKeys(ds.Dimensions) {
+		if ds.Dimensions[name].Type == "time" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func listOr(items []string) string {
+	if len(items) == 0 {
+		return "none"
+	}
+	return joinOr(items)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+func countWords(n int, word string) string {
+	return fmt.Sprintf("%d %s", n, plural(n, word))
+}

@@ -1,0 +1,271 @@
+package compiler
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/errors"
+
+	"github.com/bic-dev/bic/schema"
+)
+
+// Kind is the kind of a project object.
+type Kind string
+
+const (
+	KindProject   Kind = "project"
+	KindDataset   Kind = "dataset"
+	KindDashboard Kind = "dashboard"
+	KindAlert     Kind = "alert"
+	KindReport    Kind = "report"
+)
+
+// objectKinds are the kinds a YAML file names with its first key.
+var objectKinds = []Kind{KindDataset, KindDashboard, KindAlert, KindReport}
+
+var definitionOf = map[Kind]string{
+	KindProject:   "#Project",
+	KindDataset:   "#Dataset",
+	KindDashboard: "#Dashboard",
+	KindAlert:     "#Alert",
+	KindReport:    "#Report",
+}
+
+// Schema is the compiled CUE definitions. Compile it once and share it: it
+// is safe for concurrent use.
+type Schema struct {
+	mu     sync.Mutex // guards ctx: a cue.Context is not safe for concurrent use
+	ctx    *cue.Context
+	root   cue.Value
+	defs   map[Kind]cue.Value
+	shapes map[Kind]*shape
+}
+
+// NewSchema compiles the embedded definitions.
+func NewSchema() (*Schema, error) {
+	ctx := cuecontext.New()
+	root := ctx.CompileString(schema.Source, cue.Filename("schema/bic.cue"))
+	if err := root.Err(); err != nil {
+		return nil, fmt.Errorf("compile schema: %w", err)
+	}
+	s := &Schema{ctx: ctx, root: root, defs: map[Kind]cue.Value{}, shapes: map[Kind]*shape{}}
+	for kind, def := range definitionOf {
+		v := root.LookupPath(cue.ParsePath(def))
+		if err := v.Err(); err != nil {
+			return nil, fmt.Errorf("schema definition %s: %w", def, err)
+		}
+		s.defs[kind] = v
+		s.shapes[kind] = buildShape(v, 0)
+	}
+	return s, nil
+}
+
+// Root is the compiled definitions, for exporting them.
+func (s *Schema) Root() cue.Value { return s.root }
+
+// check validates one object's tree against its definition and reports
+// every problem found: the walk finds unknown and missing keys and wrong
+// shapes; CUE finds values that break a constraint.
+func (s *Schema) check(kind Kind, n *Node, sink *diagSink) bool {
+	c := &shapeChecker{sink: sink, kind: kind, reported: map[string]bool{}}
+	c.walk(n, s.shapes[kind], nil)
+	s.mu.Lock()
+	v := s.defs[kind].Unify(s.ctx.Encode(n.Any()))
+	err := v.Validate(cue.Concrete(true), cue.All())
+	s.mu.Unlock()
+	if err != nil {
+		c.reportCUE(err, n, s.shapes[kind])
+	}
+	return !c.failed
+}
+
+type shapeChecker struct {
+	sink   *diagSink
+	kind   Kind
+	failed bool
+	// reported holds the paths the walk reported, so CUE's words for the
+	// same problem (or one below it) are not added.
+	reported map[string]bool
+}
+
+func (c *shapeChecker) errorf(pos Pos, code, format string, args ...any) {
+	c.failed = true
+	c.sink.errorf(pos, code, format, args...)
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+func (c *shapeChecker) walk(n *Node, s *shape, path []any) {
+	if s == nil {
+		return
+	}
+	alt := s.pick(n.Kind)
+	if alt == nil || !alt.accepts(n.Kind) {
+		c.errorf(n.Pos, CodeType, "%s: expected %s, found %s", c.subject(path), s.describe(), n.Describe())
+		c.reported[pathKey(path)] = true
+		return
+	}
+	s = alt
+	switch n.Kind {
+	case KindMap:
+		for i, key := range n.Keys {
+			v := n.Values[i]
+			sub := append(path[:len(path):len(path)], key)
+			if f, ok := s.fields[key]; ok {
+				c.walk(v, f.shape, sub)
+				continue
+			}
+			if s.pattern != nil {
+				if !nameRE.MatchString(key) {
+					c.errorf(v.KeyPos, CodeInvalid, "invalid name %q in %s: expected %s", key, c.context(path), knownPatterns[nameRE.String()])
+					continue
+				}
+				c.walk(v, s.pattern, sub)
+				continue
+			}
+			c.errorf(v.KeyPos, CodeUnknownKey, "unknown key %q in %s%s", key, c.context(path), didYouMean(key, s.names))
+		}
+		for _, name := range s.names {
+			if s.fields[name].required && n.Get(name) == nil {
+				c.errorf(n.Pos, CodeMissingKey, "missing required key %q in %s", name, c.context(path))
+			}
+		}
+	case KindList:
+		for i, it := range n.Items {
+			c.walk(it, s.elem, append(path[:len(path):len(path)], i))
+		}
+	}
+}
+
+// reportCUE turns CUE's errors into one diagnostic per offending value,
+// keeping the deepest when a disjunction reports both a parent and a child.
+func (c *shapeChecker) reportCUE(err error, root *Node, top *shape) {
+	type item struct {
+		path []any
+		msgs []string
+	}
+	byPath := map[string]*item{}
+	var order []string
+	for _, e := range errors.Errors(err) {
+		format, args := e.Msg()
+		msg := fmt.Sprintf(format, args...)
+		if strings.Contains(msg, "field not allowed") || strings.Contains(msg, "field is required") {
+			continue
+		}
+		path := dataPath(e.Path())
+		key := pathKey(path)
+		it, ok := byPath[key]
+		if !ok {
+			it = &item{path: path}
+			byPath[key] = it
+			order = append(order, key)
+		}
+		it.msgs = append(it.msgs, msg)
+	}
+	reported := false
+	for _, key := range order {
+		if c.coveredByWalk(byPath[key].path) {
+			continue
+		}
+		deeper := false
+		for _, other := range order {
+			if other != key && strings.HasPrefix(other, key+".") {
+				deeper = true
+				break
+			}
+		}
+		if deeper {
+			continue
+		}
+		it := byPath[key]
+		n := root.At(it.path...)
+		s := top.lookup(it.path, root)
+		expected := "a valid value"
+		hint := ""
+		if s != nil {
+			expected = s.describe()
+			if n.Kind == KindString {
+				hint = didYouMean(n.Str, s.enumValues())
+			}
+		}
+		c.errorf(n.Pos, CodeInvalid, "%s: expected %s, found %s%s", c.subject(it.path), expected, n.Describe(), hint)
+		reported = true
+	}
+	if !reported && !c.failed {
+		// A constraint CUE reports without a path we know: say it as CUE does.
+		c.errorf(root.Pos, CodeInvalid, "invalid %s: %s", c.kind, errors.Details(err, nil))
+	}
+}
+
+// coveredByWalk reports whether the walk already reported path or a parent of it.
+func (c *shapeChecker) coveredByWalk(path []any) bool {
+	for i := 0; i <= len(path); i++ {
+		if c.reported[pathKey(path[:i])] {
+			return true
+		}
+	}
+	return false
+}
+
+// dataPath drops the leading definition selector of a CUE error path.
+func dataPath(p []string) []any {
+	var out []any
+	for i, s := range p {
+		if i == 0 && strings.HasPrefix(s, "#") {
+			continue
+		}
+		if n, err := strconv.Atoi(s); err == nil {
+			out = append(out, n)
+			continue
+		}
+		out = append(out, strings.Trim(s, `"`))
+	}
+	return out
+}
+
+func pathKey(path []any) string {
+	parts := make([]string, len(path))
+	for i, p := range path {
+		parts[i] = fmt.Sprint(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+// subject names the value at path for a message, such as
+// `dashboard key "charts[2].type"`.
+func (c *shapeChecker) subject(path []any) string {
+	if len(path) == 0 {
+		return string(c.kind)
+	}
+	return fmt.Sprintf("%s key %q", c.kind, displayPath(path))
+}
+
+// context names the mapping at path, such as "chart" or `dimension "day"`.
+func (c *shapeChecker) context(path []any) string {
+	if len(path) == 0 {
+		return string(c.kind)
+	}
+	return fmt.Sprintf("%s %q", c.kind, displayPath(path))
+}
+
+// displayPath writes a path as a user would: charts[2].type.
+func displayPath(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch p := p.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", p)
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprint(&b, p)
+		}
+	}
+	return b.String()
+}

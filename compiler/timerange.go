@@ -1,0 +1,93 @@
+package compiler
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+var (
+	lastNRE    = regexp.MustCompile(`^last_([0-9]+)_(hours|days|weeks|months|quarters|years)$`)
+	periodRE   = regexp.MustCompile(`^(this|previous)_(day|week|month|quarter|year)$`)
+	dateSpanRE = regexp.MustCompile(`^([0-9]{4}-[0-9]{2}-[0-9]{2})\.\.([0-9]{4}-[0-9]{2}-[0-9]{2})?$`)
+)
+
+// timeRangeHelp lists the accepted forms for error messages.
+const timeRangeHelp = "last_N_days (or hours, weeks, months, quarters, years), this_month, previous_month (or day, week, quarter, year), year_to_date, all, or a span 2024-01-01..2024-12-31 (end optional)"
+
+// checkTimeRange reports whether s is a time range bic understands.
+func checkTimeRange(s string) error {
+	switch {
+	case s == "all" || s == "year_to_date" || s == "today" || s == "yesterday":
+		return nil
+	case periodRE.MatchString(s):
+		return nil
+	}
+	if m := lastNRE.FindStringSubmatch(s); m != nil {
+		if n, err := strconv.Atoi(m[1]); err != nil || n < 1 || n > 100000 {
+			return fmt.Errorf("the count in %q must be from 1 to 100000", s)
+		}
+		return nil
+	}
+	if m := dateSpanRE.FindStringSubmatch(s); m != nil {
+		from, err := time.Parse(time.DateOnly, m[1])
+		if err != nil {
+			return fmt.Errorf("%q is not a date", m[1])
+		}
+		if m[2] != "" {
+			to, err := time.Parse(time.DateOnly, m[2])
+			if err != nil {
+				return fmt.Errorf("%q is not a date", m[2])
+			}
+			if !to.After(from) {
+				return fmt.Errorf("the span ends on %s, not after its start %s", m[2], m[1])
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("expected %s", timeRangeHelp)
+}
+
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// checkCron parses a five-field cron expression or a descriptor (@daily).
+// Time zones are set with the object's timezone key, not CRON_TZ.
+func checkCron(s string) error {
+	if len(s) >= 3 && (s[:3] == "TZ=" || (len(s) >= 8 && s[:8] == "CRON_TZ=")) {
+		return fmt.Errorf("set the time zone with the timezone key, not in the cron expression")
+	}
+	if _, err := cronParser.Parse(s); err != nil {
+		return fmt.Errorf("%v; expected five fields (minute hour day-of-month month day-of-week) such as \"0 8 * * 1-5\", or @hourly, @daily, @weekly, @monthly", err)
+	}
+	return nil
+}
+
+// checkTimezone accepts IANA names such as Europe/Berlin and UTC.
+func checkTimezone(s string) error {
+	if s == "" || s == "Local" {
+		return fmt.Errorf("expected an IANA time zone such as UTC or Europe/Berlin")
+	}
+	if _, err := time.LoadLocation(s); err != nil {
+		return fmt.Errorf("unknown time zone %q: expected an IANA time zone such as UTC or Europe/Berlin", s)
+	}
+	return nil
+}
+
+// parseDuration reads the schema's durations (30s, 15m, 6h, 2d).
+func parseDuration(s string) (time.Duration, error) {
+	if len(s) < 2 {
+		return 0, fmt.Errorf("invalid duration %q", s)
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil {
+		return 0, fmt.Errorf("invalid duration %q", s)
+	}
+	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[s[len(s)-1]]
+	if unit == 0 {
+		return 0, fmt.Errorf("invalid duration %q", s)
+	}
+	return time.Duration(n) * unit, nil
+}
