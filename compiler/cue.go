@@ -27,6 +27,7 @@ var cueSections = map[string]Kind{
 func loadCUE(fsys fs.FS, files []string, l *loaded, sink *diagSink) {
 	ctx := cuecontext.New()
 	inst := build.NewContext().NewInstance(".", nil)
+	parseFailed := false
 	for _, name := range files {
 		src, ok := readFile(fsys, name, l, sink)
 		if !ok {
@@ -35,6 +36,7 @@ func loadCUE(fsys fs.FS, files []string, l *loaded, sink *diagSink) {
 		f, err := parser.ParseFile(name, src, parser.ParseComments)
 		if err != nil {
 			reportCUEErrors(err, sink, CodeSyntax, "invalid CUE: ")
+			parseFailed = true
 			continue
 		}
 		if err := inst.AddSyntax(f); err != nil {
@@ -45,15 +47,13 @@ func loadCUE(fsys fs.FS, files []string, l *loaded, sink *diagSink) {
 		reportCUEErrors(inst.Err, sink, CodeSyntax, "")
 		return
 	}
+	if parseFailed {
+		// Evaluating what is left would only report what is missing.
+		return
+	}
 	v := ctx.BuildInstance(inst)
-	if err := v.Err(); err != nil {
-		reportCUEErrors(err, sink, CodeInvalid, "")
-		return
-	}
-	if err := v.Validate(cue.Concrete(true), cue.All()); err != nil {
-		reportCUEErrors(err, sink, CodeInvalid, "")
-		return
-	}
+	// Errors inside one object are reported with that object below, so the
+	// rest of the project is still checked.
 	it, err := v.Fields()
 	if err != nil {
 		reportCUEErrors(err, sink, CodeInvalid, "")
@@ -63,6 +63,14 @@ func loadCUE(fsys fs.FS, files []string, l *loaded, sink *diagSink) {
 	for it.Next() {
 		key := it.Selector().Unquoted()
 		fv := it.Value()
+		if err := fv.Validate(cue.Concrete(true), cue.All()); err != nil {
+			// The user's own CUE does not evaluate; report it and check the
+			// objects that do.
+			if key == "project" || fv.Err() != nil {
+				reportCUEErrors(err, sink, CodeInvalid, "")
+				continue
+			}
+		}
 		if key == "project" {
 			if l.project != nil {
 				sink.errorf(cuePos(fv.Pos()), CodeDuplicate, "the project is defined twice: in %s and here", l.project.Pos)
@@ -83,6 +91,10 @@ func loadCUE(fsys fs.FS, files []string, l *loaded, sink *diagSink) {
 		}
 		for objs.Next() {
 			name := objs.Selector().Unquoted()
+			if err := objs.Value().Validate(cue.Concrete(true), cue.All()); err != nil {
+				reportCUEErrors(err, sink, CodeInvalid, "")
+				continue
+			}
 			n := cueToNode(objs.Value(), 0)
 			if n.Kind == KindMap && n.Get(string(kind)) == nil {
 				// The key names the object; the schema expects it as a field too.
@@ -115,6 +127,16 @@ func reportCUEErrors(err error, sink *diagSink, code, prefix string) {
 		}
 		if path := e.Path(); len(path) > 0 {
 			msg = strings.Join(path, ".") + ": " + msg
+		}
+		// A conflict has two sides; name the other places too.
+		var others []string
+		for _, p := range cueerrors.Positions(e) {
+			if op := cuePos(p); op.isSet() && op != pos {
+				others = append(others, op.String())
+			}
+		}
+		if len(others) > 0 {
+			msg += " (see also " + strings.Join(dedupe(others), ", ") + ")"
 		}
 		sink.errorf(pos, code, "%s", msg)
 	}

@@ -244,7 +244,7 @@ func (r *resolver) connectionFor(n *Node, name string) (*ConnectionObject, bool)
 	}
 	c, ok := r.connections[name]
 	if !ok {
-		if len(r.connections) > 0 || r.project.Name != "" {
+		if fromDefault := n.Get("connection") == nil; !fromDefault && (len(r.connections) > 0 || r.project.Name != "") {
 			r.sink.errorf(n.PosAt("connection"), CodeUnknownRef, "unknown connection %q%s", name, didYouMean(name, sortedKeys(r.connections)))
 		}
 		return nil, false

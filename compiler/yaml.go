@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"errors"
+	"math"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -100,7 +101,11 @@ func (c *yamlConverter) convert(n ast.Node, depth int) *Node {
 		case int64:
 			out.Int = v
 		case uint64:
-			out.Kind, out.Float = KindFloat, float64(v)
+			if v <= math.MaxInt64 {
+				out.Int = int64(v)
+			} else {
+				out.Kind, out.Float = KindFloat, float64(v)
+			}
 		}
 		return out
 	case *ast.FloatNode:

@@ -1,0 +1,141 @@
+package compiler
+
+import (
+	"bytes"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var (
+	schemaOnce sync.Once
+	testSchema *Schema
+)
+
+func newTestCompiler(t testing.TB) *Compiler {
+	t.Helper()
+	schemaOnce.Do(func() {
+		s, err := NewSchema()
+		if err != nil {
+			panic(err)
+		}
+		testSchema = s
+	})
+	return New(testSchema)
+}
+
+// fixtureFS builds a project from a txtar archive laid over testdata/base,
+// unless the archive's comment says "nobase". A file whose content is
+// "#delete" removes the base file of that name.
+func fixtureFS(t *testing.T, archive string) fstest.MapFS {
+	t.Helper()
+	a, err := txtar.ParseFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{}
+	if !strings.Contains(string(a.Comment), "nobase") {
+		err := filepath.WalkDir("testdata/base", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel("testdata/base", p)
+			fsys[filepath.ToSlash(rel)] = &fstest.MapFile{Data: b}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range a.Files {
+		if strings.TrimSpace(string(f.Data)) == "#delete" {
+			delete(fsys, f.Name)
+			continue
+		}
+		fsys[f.Name] = &fstest.MapFile{Data: f.Data}
+	}
+	return fsys
+}
+
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("missing golden file (run go test -update): %v", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
+	}
+}
+
+// TestErrors compiles each bad project in testdata/errors and compares
+// the diagnostics, printed as a user sees them, with the golden file.
+func TestErrors(t *testing.T) {
+	c := newTestCompiler(t)
+	archives, _ := filepath.Glob("testdata/errors/*.txtar")
+	if len(archives) == 0 {
+		t.Fatal("no fixtures in testdata/errors")
+	}
+	for _, archive := range archives {
+		name := strings.TrimSuffix(filepath.Base(archive), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			res := c.Compile(fixtureFS(t, archive))
+			if !res.Diagnostics.HasErrors(true) {
+				t.Fatalf("expected diagnostics, project compiled cleanly")
+			}
+			for _, d := range res.Diagnostics {
+				if d.Pos.File == "" {
+					t.Errorf("diagnostic without a file: %s", d)
+				}
+			}
+			if res.Diagnostics.HasErrors(false) && res.Manifest != nil {
+				t.Errorf("a project with errors produced a manifest")
+			}
+			var buf bytes.Buffer
+			if err := WriteText(&buf, res.Diagnostics, res.Sources); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, strings.TrimSuffix(archive, ".txtar")+".golden", buf.Bytes())
+		})
+	}
+}
+
+// TestValid compiles each good project in testdata/valid: no diagnostics at all.
+func TestValid(t *testing.T) {
+	c := newTestCompiler(t)
+	archives, _ := filepath.Glob("testdata/valid/*.txtar")
+	for _, archive := range archives {
+		name := strings.TrimSuffix(filepath.Base(archive), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			res := c.Compile(fixtureFS(t, archive))
+			if len(res.Diagnostics) > 0 {
+				var buf bytes.Buffer
+				_ = WriteText(&buf, res.Diagnostics, res.Sources)
+				t.Fatalf("unexpected diagnostics:\n%s", buf.String())
+			}
+			if res.Manifest == nil {
+				t.Fatal("no manifest")
+			}
+		})
+	}
+}
