@@ -113,6 +113,7 @@ func (c *shapeChecker) walk(n *Node, s *shape, path []any) {
 	s = alt
 	switch n.Kind {
 	case KindMap:
+		suggested := map[string]bool{}
 		for i, key := range n.Keys {
 			v := n.Values[i]
 			sub := append(path[:len(path):len(path)], key)
@@ -128,10 +129,19 @@ func (c *shapeChecker) walk(n *Node, s *shape, path []any) {
 				c.walk(v, s.pattern, sub)
 				continue
 			}
+			missing := make([]string, 0, len(s.names))
+			for _, name := range s.names {
+				if n.Get(name) == nil {
+					missing = append(missing, name)
+				}
+			}
+			hint := suggest(key, missing)
+			suggested[hint] = true
 			c.errorf(v.KeyPos, CodeUnknownKey, "unknown key %q in %s%s", key, c.context(path), didYouMean(key, s.names))
 		}
 		for _, name := range s.names {
-			if s.fields[name].required && n.Get(name) == nil {
+			// A misspelt required key is reported once, as the unknown key.
+			if s.fields[name].required && n.Get(name) == nil && !suggested[name] {
 				c.errorf(n.Pos, CodeMissingKey, "missing required key %q in %s", name, c.context(path))
 			}
 		}
