@@ -96,16 +96,33 @@ func load(fsys fs.FS, sink *diagSink) *loaded {
 			}
 		}
 	}
-	for _, file := range yamlFiles {
-		src, ok := readFile(fsys, file, l, sink)
-		if !ok {
+	// Files are parsed on every core; results are gathered in file order so
+	// the outcome does not depend on scheduling.
+	type parsed struct {
+		src  []byte
+		err  error
+		docs []*Node
+		sink diagSink
+	}
+	results := make([]parsed, len(yamlFiles))
+	parallel(len(yamlFiles), func(i int) {
+		r := &results[i]
+		if r.src, r.err = fs.ReadFile(fsys, yamlFiles[i]); r.err == nil {
+			r.docs = parseYAML(yamlFiles[i], r.src, &r.sink)
+		}
+	})
+	for i, file := range yamlFiles {
+		r := &results[i]
+		if r.err != nil {
+			sink.errorf(Pos{File: file}, CodeMissingFile, "cannot read: %v", r.err)
 			continue
 		}
-		docs := parseYAML(file, src, sink)
-		if len(docs) == 0 && !sinkHasFile(sink, file) {
+		l.sources[file] = r.src
+		sink.list = append(sink.list, r.sink.list...)
+		if len(r.docs) == 0 && len(r.sink.list) == 0 {
 			sink.warnf(Pos{File: file}, CodeEmptyProject, "file is empty")
 		}
-		for _, doc := range docs {
+		for _, doc := range r.docs {
 			if obj, ok := identifyYAML(doc, sink); ok {
 				l.objects = append(l.objects, obj)
 			}
@@ -130,14 +147,6 @@ func readFile(fsys fs.FS, name string, l *loaded, sink *diagSink) ([]byte, bool)
 	return src, true
 }
 
-func sinkHasFile(sink *diagSink, file string) bool {
-	for _, d := range sink.list {
-		if d.Pos.File == file {
-			return true
-		}
-	}
-	return false
-}
 
 // identifyYAML finds the object a YAML document defines from its naming
 // key: dataset, dashboard, alert or report.

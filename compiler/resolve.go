@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/bic-dev/bic/schema"
@@ -26,9 +27,19 @@ type resolver struct {
 	// to them are not reported again.
 	broken map[Kind]map[string]bool
 	nodes  map[string]*Node // object ID → its tree, for positions
+
+	hashTime time.Duration
 }
 
-func resolve(fsys fs.FS, l *loaded, checked []bool, sink *diagSink) *Manifest {
+// hash is contentHash, timed for Stats.
+func (r *resolver) hash(kind Kind, spec any, deps map[string]string) string {
+	start := time.Now()
+	h := contentHash(kind, spec, deps)
+	r.hashTime += time.Since(start)
+	return h
+}
+
+func resolve(fsys fs.FS, l *loaded, checked []bool, sink *diagSink) (*Manifest, time.Duration) {
 	r := &resolver{
 		fsys:        fsys,
 		sink:        sink,
@@ -71,8 +82,10 @@ func resolve(fsys fs.FS, l *loaded, checked []bool, sink *diagSink) *Manifest {
 	r.resolveReports(byKind[KindReport])
 	r.m.SchemaVersion = schemaVersion()
 	r.m.Project = r.project
+	start := time.Now()
 	r.m.Hash = manifestHash(r.m)
-	return r.m
+	r.hashTime += time.Since(start)
+	return r.m, r.hashTime
 }
 
 // exists reports whether an object of kind is defined, valid or not.
@@ -110,7 +123,7 @@ func (r *resolver) resolveProject(n *Node) {
 		c.Name = name
 		r.checkConnection(n, &c)
 		obj := &ConnectionObject{Meta: Meta{ID: "connection/" + name, Source: n.KeyPosAt("connections", name)}, Spec: c}
-		obj.Hash = contentHash("connection", c, nil)
+		obj.Hash = r.hash("connection", c, nil)
 		r.connections[name] = obj
 		r.m.Connections = append(r.m.Connections, *obj)
 	}
@@ -353,7 +366,7 @@ func (r *resolver) resolveDatasets(objs []object) {
 		}
 		n := r.nodes["dataset/"+name]
 		obj := &DatasetObject{Meta: Meta{ID: "dataset/" + name, DependsOn: dependsOn, Source: n.PosAt("dataset")}, Spec: *d}
-		obj.Hash = contentHash(KindDataset, obj.Spec, deps)
+		obj.Hash = r.hash(KindDataset, obj.Spec, deps)
 		r.datasets[name] = obj
 		r.m.Datasets = append(r.m.Datasets, *obj)
 	}

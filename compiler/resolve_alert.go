@@ -52,7 +52,7 @@ func (r *resolver) resolveAlerts(objs []object) {
 			Meta: Meta{ID: "alert/" + a.Name, DependsOn: sortedKeys(deps), Source: n.PosAt("alert")},
 			Spec: a,
 		})
-		r.m.Alerts[len(r.m.Alerts)-1].Hash = contentHash(KindAlert, a, deps)
+		r.m.Alerts[len(r.m.Alerts)-1].Hash = r.hash(KindAlert, a, deps)
 	}
 }
 
@@ -223,7 +223,7 @@ func (r *resolver) resolveReports(objs []object) {
 			continue
 		}
 		obj := ReportObject{Meta: Meta{ID: "report/" + rep.Name, DependsOn: sortedKeys(deps), Source: n.PosAt("report")}, Spec: rep}
-		obj.Hash = contentHash(KindReport, rep, deps)
+		obj.Hash = r.hash(KindReport, rep, deps)
 		r.m.Reports = append(r.m.Reports, obj)
 	}
 }

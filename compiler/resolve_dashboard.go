@@ -61,7 +61,7 @@ func (r *resolver) resolveDashboards(objs []object) {
 				Dashboard: d.Name,
 				Spec:      *c,
 			}
-			obj.Hash = contentHash("chart", obj.Spec, map[string]string{ds.ID: ds.Hash})
+			obj.Hash = r.hash("chart", obj.Spec, map[string]string{ds.ID: ds.Hash})
 			chartObjs = append(chartObjs, obj)
 			deps[id] = obj.Hash
 			dependsOn = append(dependsOn, id)
@@ -90,7 +90,7 @@ func (r *resolver) resolveDashboards(objs []object) {
 		r.m.Charts = append(r.m.Charts, chartObjs...)
 		sort.Strings(dependsOn)
 		obj := &DashboardObject{Meta: Meta{ID: "dashboard/" + d.Name, DependsOn: dependsOn, Source: n.PosAt("dashboard")}, Spec: d}
-		obj.Hash = contentHash(KindDashboard, obj.Spec, deps)
+		obj.Hash = r.hash(KindDashboard, obj.Spec, deps)
 		r.dashboards[d.Name] = obj
 		r.m.Dashboards = append(r.m.Dashboards, *obj)
 	}

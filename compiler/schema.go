@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,11 +40,33 @@ var definitionOf = map[Kind]string{
 // Schema is the compiled CUE definitions. Compile it once and share it: it
 // is safe for concurrent use.
 type Schema struct {
-	mu     sync.Mutex // guards ctx: a cue.Context is not safe for concurrent use
+	mu     sync.Mutex // guards ctx and values made with it: a cue.Context is not safe for concurrent use
 	ctx    *cue.Context
 	root   cue.Value
 	defs   map[Kind]cue.Value
 	shapes map[Kind]*shape
+
+	// workers each hold their own compiled copy of the definitions, so
+	// objects are unified on every core at once.
+	workers chan *cueWorker
+}
+
+type cueWorker struct {
+	ctx  *cue.Context
+	defs map[Kind]cue.Value
+}
+
+func newCUEWorker() (*cueWorker, error) {
+	ctx := cuecontext.New()
+	root := ctx.CompileString(schema.Source, cue.Filename("schema/bic.cue"))
+	if err := root.Err(); err != nil {
+		return nil, fmt.Errorf("compile schema: %w", err)
+	}
+	w := &cueWorker{ctx: ctx, defs: map[Kind]cue.Value{}}
+	for kind, def := range definitionOf {
+		w.defs[kind] = root.LookupPath(cue.ParsePath(def))
+	}
+	return w, nil
 }
 
 // NewSchema compiles the embedded definitions.
@@ -62,6 +85,15 @@ func NewSchema() (*Schema, error) {
 		s.defs[kind] = v
 		s.shapes[kind] = buildShape(v, 0)
 	}
+	n := runtime.GOMAXPROCS(0)
+	s.workers = make(chan *cueWorker, n)
+	for range n {
+		w, err := newCUEWorker()
+		if err != nil {
+			return nil, err
+		}
+		s.workers <- w
+	}
 	return s, nil
 }
 
@@ -74,13 +106,16 @@ func (s *Schema) Root() cue.Value { return s.root }
 func (s *Schema) check(kind Kind, n *Node, sink *diagSink) bool {
 	c := &shapeChecker{sink: sink, kind: kind, reported: map[string]bool{}}
 	c.walk(n, s.shapes[kind], nil)
-	s.mu.Lock()
-	v := s.defs[kind].Unify(s.ctx.Encode(n.Any()))
+	w := <-s.workers
+	v := w.defs[kind].Unify(w.ctx.Encode(n.Any()))
 	err := v.Validate(cue.Concrete(true), cue.All())
-	s.mu.Unlock()
 	if err != nil {
+		// Describing what was expected reads the shared definitions.
+		s.mu.Lock()
 		c.reportCUE(err, n, s.shapes[kind])
+		s.mu.Unlock()
 	}
+	s.workers <- w
 	return !c.failed
 }
 
