@@ -147,7 +147,6 @@ func readFile(fsys fs.FS, name string, l *loaded, sink *diagSink) ([]byte, bool)
 	return src, true
 }
 
-
 // identifyYAML finds the object a YAML document defines from its naming
 // key: dataset, dashboard, alert or report.
 func identifyYAML(doc *Node, sink *diagSink) (object, bool) {

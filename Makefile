@@ -1,0 +1,25 @@
+.PHONY: build test lint bench fmt golden fuzz
+
+build:
+	go build -o bic ./cmd/bic
+
+test:
+	go test -race -count=1 ./...
+
+lint:
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
+	go vet ./...
+
+bench:
+	go build -o /tmp/bic ./cmd/bic
+	go run ./bench/validate -bic /tmp/bic
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+golden:
+	go test ./compiler -run 'TestErrors|TestManifestGolden' -args -update
+
+fuzz:
+	go test -run '^$$' -fuzz FuzzCompileYAML -fuzztime 5m ./compiler
+	go test -run '^$$' -fuzz FuzzCompileCUE -fuzztime 5m ./compiler
