@@ -28,8 +28,18 @@ func (r *resolver) resolveAlerts(objs []object) {
 			if a.Period == "" {
 				a.Period = "day"
 			}
-			if len(timeDimensions(ds.Spec)) == 0 && !a.Condition.NoData {
+			times := timeDimensions(ds.Spec)
+			switch {
+			case a.TimeDimension != "":
+				if d, ok := ds.Spec.Dimensions[a.TimeDimension]; !ok || d.Type != "time" {
+					r.sink.errorf(n.PosAt("time_dimension"), CodeUnknownRef, "%s: time_dimension: dataset %q has no time dimension %q; it has %s", what, a.Dataset, a.TimeDimension, listOr(times))
+				}
+			case len(times) == 1:
+				a.TimeDimension = times[0]
+			case len(times) == 0:
 				r.sink.errorf(n.PosAt("dataset"), CodeInvalid, "%s: dataset %q has no time dimension, so there is no period to evaluate the metric over", what, a.Dataset)
+			default:
+				r.sink.errorf(n.Pos, CodeMissingKey, "%s: dataset %q has several time dimensions; name one with time_dimension: %s", what, a.Dataset, listOr(times))
 			}
 		}
 		r.checkCondition(n.At("condition"), what, a.Condition)

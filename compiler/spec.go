@@ -146,18 +146,20 @@ type Condition struct {
 
 // Alert evaluates a metric on a schedule and notifies when its condition holds.
 type Alert struct {
-	Name        string         `json:"alert"`
-	Description string         `json:"description,omitempty"`
-	Dataset     string         `json:"dataset"`
-	Metric      string         `json:"metric"`
-	Where       []Condition    `json:"where,omitempty"`
-	Period      string         `json:"period"`
-	Condition   AlertCondition `json:"condition"`
-	Schedule    string         `json:"schedule"`
-	Timezone    string         `json:"timezone"`
-	Cooldown    string         `json:"cooldown,omitempty"`
-	Notify      []Notify       `json:"notify"`
-	Image       string         `json:"image,omitempty"`
+	Name        string      `json:"alert"`
+	Description string      `json:"description,omitempty"`
+	Dataset     string      `json:"dataset"`
+	Metric      string      `json:"metric"`
+	Where       []Condition `json:"where,omitempty"`
+	Period      string      `json:"period"`
+	// TimeDimension places rows in periods.
+	TimeDimension string         `json:"time_dimension,omitempty"`
+	Condition     AlertCondition `json:"condition"`
+	Schedule      string         `json:"schedule"`
+	Timezone      string         `json:"timezone"`
+	Cooldown      string         `json:"cooldown,omitempty"`
+	Notify        []Notify       `json:"notify"`
+	Image         string         `json:"image,omitempty"`
 }
 
 // AlertCondition is a threshold, a change against the previous period, or no data.
