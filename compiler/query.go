@@ -1,0 +1,484 @@
+package compiler
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// FilterState holds the values chosen for a dashboard's filters, by filter
+// name: a scalar for select, a list for multi_select, a range string or
+// {from, to} for date_range, and {min, max} for number_range. A filter left
+// out takes its default.
+type FilterState map[string]any
+
+// Query is a chart (or alert) as a dialect-neutral query: what to select
+// from which source, which predicates, grouping, order and limit.
+type Query struct {
+	Chart      string // DASHBOARD/CHART, or alert/NAME
+	Connection string
+	Dialect    string
+	Source     Source
+	Columns    []Column
+	Where      []Predicate
+	Grouped    int // the first Grouped columns are the GROUP BY
+	OrderBy    []Order
+	Limit      int
+	// Compare, for a big number, joins each period with an earlier one.
+	Compare *Comparison
+	// Windows, for an alert, evaluates the metric over each window in turn.
+	Windows []NamedWindow
+	// TimeZone is the zone that wall-clock times are in.
+	TimeZone string
+}
+
+// Source is what the query reads: a table, or a dataset's SQL with its
+// ${ref:…} datasets inlined.
+type Source struct {
+	Table string
+	SQL   string
+}
+
+// Column is one selected expression.
+type Column struct {
+	Name  string // the result column's name
+	Expr  string // SQL over the source's columns, from the dataset
+	Role  string // "dimension" or "metric"
+	Type  string // time, string, number or boolean
+	Grain string // time dimensions: truncated to this grain
+}
+
+// Predicate restricts rows. Values are bound as parameters, never spliced
+// into SQL text.
+type Predicate struct {
+	Expr   string
+	Type   string // the dimension's type; time values bind as wall-clock timestamps
+	Op     string // = != > >= < <= in not_in is_null not_null
+	Values []any
+}
+
+// Order sorts by a column, by its 1-based position.
+type Order struct {
+	Column int
+	Desc   bool
+}
+
+// Comparison joins a big number's latest period with the period Grain×N
+// earlier (previous_period) or a year earlier (previous_year).
+type Comparison struct {
+	Grain string
+	Unit  string // the unit of the shift: the grain, or "year"
+}
+
+// NamedWindow is an alert's evaluation window.
+type NamedWindow struct {
+	Name   string // current or previous
+	Window Window
+}
+
+// PlanChart plans a chart of the manifest for a filter state, at time now
+// (relative time ranges are resolved against it).
+func (m *Manifest) PlanChart(ref string, state FilterState, now time.Time) (*Query, error) {
+	co, ok := m.Chart(ref)
+	if !ok {
+		return nil, fmt.Errorf("no chart %q: expected DASHBOARD/CHART, one of %s", ref, strings.Join(m.chartRefs(), ", "))
+	}
+	dash, _ := m.Dashboard(co.Dashboard)
+	c := co.Spec
+	ds, _ := m.Dataset(c.Dataset)
+	loc, err := m.location()
+	if err != nil {
+		return nil, err
+	}
+	q, err := m.baseQuery(ref, ds.Spec)
+	if err != nil {
+		return nil, err
+	}
+	dims := ds.Spec.Dimensions
+	if c.X != "" {
+		d := dims[c.X]
+		col := Column{Name: c.X, Expr: d.Expr, Role: "dimension", Type: d.Type}
+		if d.Type == "time" {
+			col.Grain = c.Grain
+		}
+		q.Columns = append(q.Columns, col)
+	}
+	for _, name := range c.Dimensions {
+		d := dims[name]
+		q.Columns = append(q.Columns, Column{Name: name, Expr: d.Expr, Role: "dimension", Type: d.Type})
+	}
+	q.Grouped = len(q.Columns)
+	for _, name := range c.Metrics {
+		q.Columns = append(q.Columns, Column{Name: name, Expr: ds.Spec.Metrics[name].Expr, Role: "metric", Type: "number"})
+	}
+	for _, w := range c.Where {
+		p, err := conditionPredicate(ds.Spec, w)
+		if err != nil {
+			return nil, fmt.Errorf("chart %s: %w", ref, err)
+		}
+		q.Where = append(q.Where, p)
+	}
+	// The chart's own time range applies unless a date filter on the same
+	// dimension has a value.
+	timeRange := c.TimeRange
+	for _, f := range dash.Spec.Filters {
+		if !contains(f.Charts, c.Name) {
+			continue
+		}
+		v, set := state[f.Name]
+		if !set {
+			v = f.Default
+		}
+		if v == nil {
+			continue
+		}
+		expr, typ := dims[f.Dimension].Expr, dims[f.Dimension].Type
+		if f.Type == "date_range" && c.TimeDimension != "" {
+			td := dims[c.TimeDimension]
+			expr, typ = td.Expr, td.Type
+			timeRange = ""
+		}
+		preds, err := filterPredicates(f, expr, typ, v, now, loc)
+		if err != nil {
+			return nil, fmt.Errorf("filter %s: %w", f.Name, err)
+		}
+		q.Where = append(q.Where, preds...)
+	}
+	if timeRange != "" && c.TimeDimension != "" {
+		w, err := ResolveTimeRange(timeRange, now, loc)
+		if err != nil {
+			return nil, fmt.Errorf("chart %s: %w", ref, err)
+		}
+		td := dims[c.TimeDimension]
+		q.Where = append(q.Where, windowPredicates(td.Expr, w)...)
+	}
+	if c.Compare != "" {
+		unit := c.Grain
+		if c.Compare == "previous_year" {
+			unit = "year"
+		}
+		q.Compare = &Comparison{Grain: c.Grain, Unit: unit}
+		q.OrderBy = []Order{{Column: 1, Desc: true}}
+		q.Limit = 1
+		return q, nil
+	}
+	q.OrderBy = chartOrder(c, q.Columns)
+	q.Limit = c.Limit
+	return q, nil
+}
+
+// chartOrder is the chart's sort, or by default: a time x ascending, else
+// the first metric descending; then every grouped column, so results are
+// the same on every warehouse even with ties.
+func chartOrder(c Chart, cols []Column) []Order {
+	pos := map[string]int{}
+	for i, col := range cols {
+		pos[col.Name] = i + 1
+	}
+	var out []Order
+	used := map[int]bool{}
+	add := func(p int, desc bool) {
+		if p > 0 && !used[p] {
+			used[p] = true
+			out = append(out, Order{Column: p, Desc: desc})
+		}
+	}
+	for _, s := range c.Sort {
+		name := strings.TrimPrefix(s, "-")
+		add(pos[name], strings.HasPrefix(s, "-"))
+	}
+	if len(c.Sort) == 0 {
+		if c.X != "" && c.Grain != "" {
+			add(pos[c.X], false)
+		} else if len(c.Metrics) > 0 && c.X+strings.Join(c.Dimensions, "") != "" {
+			add(pos[c.Metrics[0]], true)
+		}
+	}
+	for i, col := range cols {
+		if col.Role == "dimension" {
+			add(i+1, false)
+		}
+	}
+	return out
+}
+
+// PlanAlert plans an alert's metric over the last complete period before
+// now and the one before it.
+func (m *Manifest) PlanAlert(name string, now time.Time) (*Query, error) {
+	var a *Alert
+	for i := range m.Alerts {
+		if m.Alerts[i].Spec.Name == name {
+			a = &m.Alerts[i].Spec
+		}
+	}
+	if a == nil {
+		return nil, fmt.Errorf("no alert %q", name)
+	}
+	ds, _ := m.Dataset(a.Dataset)
+	loc, err := time.LoadLocation(a.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("alert %s: %w", name, err)
+	}
+	q, err := m.baseQuery("alert/"+name, ds.Spec)
+	if err != nil {
+		return nil, err
+	}
+	q.TimeZone = a.Timezone
+	q.Columns = []Column{{Name: a.Metric, Expr: ds.Spec.Metrics[a.Metric].Expr, Role: "metric", Type: "number"}}
+	for _, w := range a.Where {
+		p, err := conditionPredicate(ds.Spec, w)
+		if err != nil {
+			return nil, fmt.Errorf("alert %s: %w", name, err)
+		}
+		q.Where = append(q.Where, p)
+	}
+	end := truncate(now.In(loc), a.Period)
+	q.Windows = []NamedWindow{
+		{Name: "current", Window: Window{shift(end, a.Period, -1), end}},
+		{Name: "previous", Window: Window{shift(end, a.Period, -2), shift(end, a.Period, -1)}},
+	}
+	td := ds.Spec.Dimensions[a.TimeDimension]
+	q.Columns = append([]Column{{Name: a.TimeDimension, Expr: td.Expr, Role: "dimension", Type: "time"}}, q.Columns...)
+	return q, nil
+}
+
+func (m *Manifest) baseQuery(ref string, ds Dataset) (*Query, error) {
+	conn, ok := m.Connection(ds.Connection)
+	if !ok {
+		return nil, fmt.Errorf("dataset %s: no connection %q", ds.Name, ds.Connection)
+	}
+	src, err := m.source(ds, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &Query{Chart: ref, Connection: conn.Spec.Name, Dialect: conn.Spec.Type, Source: src, TimeZone: m.Project.Defaults.Timezone}, nil
+}
+
+// source inlines ${ref:NAME} with the referenced dataset's own source.
+func (m *Manifest) source(ds Dataset, depth int) (Source, error) {
+	if ds.Table != "" {
+		return Source{Table: ds.Table}, nil
+	}
+	if depth > 20 {
+		return Source{}, fmt.Errorf("dataset %s: ${ref:…} nested too deep", ds.Name)
+	}
+	var err error
+	sql := refRE.ReplaceAllStringFunc(ds.SQL, func(ref string) string {
+		name := refRE.FindStringSubmatch(ref)[1]
+		target, ok := m.Dataset(name)
+		if !ok {
+			err = fmt.Errorf("dataset %s: ${ref:%s} names no dataset", ds.Name, name)
+			return ref
+		}
+		s, e := m.source(target.Spec, depth+1)
+		if e != nil {
+			err = e
+			return ref
+		}
+		if s.Table != "" {
+			return s.Table
+		}
+		return "(" + strings.TrimSpace(s.SQL) + ") AS " + name
+	})
+	return Source{SQL: strings.TrimRight(strings.TrimSpace(sql), ";")}, err
+}
+
+func (m *Manifest) location() (*time.Location, error) {
+	tz := m.Project.Defaults.Timezone
+	if tz == "" {
+		tz = "UTC"
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("project time zone: %w", err)
+	}
+	return loc, nil
+}
+
+func conditionPredicate(ds Dataset, c Condition) (Predicate, error) {
+	d, ok := ds.Dimensions[c.Dimension]
+	if !ok {
+		return Predicate{}, fmt.Errorf("no dimension %q", c.Dimension)
+	}
+	p := Predicate{Expr: d.Expr, Type: d.Type, Op: c.Op}
+	switch v := c.Value.(type) {
+	case nil:
+	case []any:
+		p.Values = v
+	default:
+		p.Values = []any{v}
+	}
+	for i, v := range p.Values {
+		cv, err := coerce(d.Type, v)
+		if err != nil {
+			return Predicate{}, fmt.Errorf("where %s: %w", c.Dimension, err)
+		}
+		p.Values[i] = cv
+	}
+	return p, nil
+}
+
+// filterPredicates turns a filter's value into predicates on expr.
+func filterPredicates(f Filter, expr, typ string, v any, now time.Time, loc *time.Location) ([]Predicate, error) {
+	switch f.Type {
+	case "select":
+		if list, ok := v.([]any); ok {
+			if len(list) != 1 {
+				return nil, fmt.Errorf("a select filter takes one value, found %d", len(list))
+			}
+			v = list[0]
+		}
+		cv, err := coerce(typ, v)
+		if err != nil {
+			return nil, err
+		}
+		return []Predicate{{Expr: expr, Type: typ, Op: "=", Values: []any{cv}}}, nil
+	case "multi_select":
+		list, ok := v.([]any)
+		if !ok {
+			list = []any{v}
+		}
+		if len(list) == 0 {
+			return nil, nil // nothing chosen: no restriction
+		}
+		vals := make([]any, len(list))
+		for i, it := range list {
+			cv, err := coerce(typ, it)
+			if err != nil {
+				return nil, err
+			}
+			vals[i] = cv
+		}
+		return []Predicate{{Expr: expr, Type: typ, Op: "in", Values: vals}}, nil
+	case "number_range":
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("a number_range value is {min, max}, found %v", v)
+		}
+		var out []Predicate
+		for key, op := range map[string]string{"min": ">=", "max": "<="} {
+			if b, ok := m[key]; ok && b != nil {
+				cv, err := coerce("number", b)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", key, err)
+				}
+				out = append(out, Predicate{Expr: expr, Type: "number", Op: op, Values: []any{cv}})
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Op > out[j].Op })
+		return out, nil
+	case "date_range":
+		var w Window
+		switch v := v.(type) {
+		case string:
+			var err error
+			if w, err = ResolveTimeRange(v, now, loc); err != nil {
+				return nil, err
+			}
+		case map[string]any:
+			for key, dst := range map[string]*time.Time{"from": &w.From, "to": &w.To} {
+				s, ok := v[key].(string)
+				if !ok {
+					continue
+				}
+				t, err := time.ParseInLocation(time.DateOnly, s[:min(len(s), 10)], loc)
+				if err != nil {
+					return nil, fmt.Errorf("%s: expected a date such as 2024-01-31, found %q", key, s)
+				}
+				if key == "to" {
+					t = t.AddDate(0, 0, 1)
+				}
+				*dst = t
+			}
+		default:
+			return nil, fmt.Errorf("a date_range value is a range such as last_30_days or {from, to}, found %v", v)
+		}
+		return windowPredicates(expr, w), nil
+	}
+	return nil, fmt.Errorf("unknown filter type %q", f.Type)
+}
+
+func windowPredicates(expr string, w Window) []Predicate {
+	var out []Predicate
+	if !w.From.IsZero() {
+		out = append(out, Predicate{Expr: expr, Type: "time", Op: ">=", Values: []any{wallClock(w.From)}})
+	}
+	if !w.To.IsZero() {
+		out = append(out, Predicate{Expr: expr, Type: "time", Op: "<", Values: []any{wallClock(w.To)}})
+	}
+	return out
+}
+
+// coerce converts a filter value to the dimension's type, so that "42"
+// typed on a command line compares as a number.
+func coerce(typ string, v any) (any, error) {
+	switch typ {
+	case "number":
+		switch v := v.(type) {
+		case float64, int64, int:
+			return v, nil
+		case string:
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				return f, nil
+			}
+		}
+		return nil, fmt.Errorf("expected a number, found %v", describeAny(v))
+	case "boolean":
+		switch v := v.(type) {
+		case bool:
+			return v, nil
+		case string:
+			if b, err := strconv.ParseBool(v); err == nil {
+				return b, nil
+			}
+		}
+		return nil, fmt.Errorf("expected true or false, found %v", describeAny(v))
+	case "time":
+		s, ok := v.(string)
+		if !ok || !isDateLike(s) {
+			return nil, fmt.Errorf("expected a date such as 2024-01-31, found %v", describeAny(v))
+		}
+		if len(s) == 10 {
+			s += " 00:00:00"
+		}
+		return strings.Replace(s, "T", " ", 1), nil
+	default:
+		switch v := v.(type) {
+		case string:
+			return v, nil
+		case float64, int64, bool:
+			return fmt.Sprint(v), nil
+		}
+		return nil, fmt.Errorf("expected a string, found %v", v)
+	}
+}
+
+// Connection returns the connection called name.
+func (m *Manifest) Connection(name string) (ConnectionObject, bool) {
+	for _, c := range m.Connections {
+		if c.Spec.Name == name {
+			return c, true
+		}
+	}
+	return ConnectionObject{}, false
+}
+
+// Dashboard returns the dashboard called name.
+func (m *Manifest) Dashboard(name string) (DashboardObject, bool) {
+	for _, d := range m.Dashboards {
+		if d.Spec.Name == name {
+			return d, true
+		}
+	}
+	return DashboardObject{}, false
+}
+
+func (m *Manifest) chartRefs() []string {
+	out := make([]string, len(m.Charts))
+	for i, c := range m.Charts {
+		out[i] = c.Dashboard + "/" + c.Spec.Name
+	}
+	return out
+}

@@ -1,0 +1,303 @@
+package compiler
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// SQL is a statement with its bound parameters, in the dialect's
+// placeholder style.
+type SQL struct {
+	Text string
+	Args []any
+}
+
+// Dialect writes the parts of SQL that differ between warehouses.
+type Dialect struct {
+	Name string
+	// Placeholder returns the n-th (1-based) parameter marker.
+	Placeholder func(n int) string
+	// Quote quotes an identifier that bic generates (a column alias).
+	Quote func(name string) string
+	// Trunc truncates a time expression to a grain, in wall-clock time.
+	Trunc func(grain, expr, tz string) string
+	// Time is a time expression as compared with wall-clock bounds.
+	Time func(expr, tz string) string
+	// TimeParam casts a bound wall-clock timestamp string.
+	TimeParam func(placeholder string) string
+	// Shift moves a truncated time expression n units back.
+	Shift func(expr, unit string, n int) string
+}
+
+func doubleQuote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+func backQuote(name string) string { return "`" + strings.ReplaceAll(name, "`", "\\`") + "`" }
+
+func intervalUnits(unit string, n int) (int, string) {
+	switch unit {
+	case "week":
+		return 7 * n, "day"
+	case "quarter":
+		return 3 * n, "month"
+	}
+	return n, unit
+}
+
+// Dialects are the warehouses bic generates SQL for, by connection type.
+var Dialects = map[string]Dialect{
+	"postgres": {
+		Name:        "postgres",
+		Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
+		Quote:       doubleQuote,
+		Trunc:       func(grain, expr, _ string) string { return fmt.Sprintf("date_trunc('%s', %s)", grain, expr) },
+		Time:        func(expr, _ string) string { return expr },
+		TimeParam:   func(p string) string { return "CAST(" + p + " AS timestamp)" },
+		Shift: func(expr, unit string, n int) string {
+			k, u := intervalUnits(unit, n)
+			return fmt.Sprintf("%s - INTERVAL '%d %s'", expr, k, u)
+		},
+	},
+	"duckdb": {
+		Name:        "duckdb",
+		Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
+		Quote:       doubleQuote,
+		Trunc:       func(grain, expr, _ string) string { return fmt.Sprintf("date_trunc('%s', %s)", grain, expr) },
+		Time:        func(expr, _ string) string { return expr },
+		TimeParam:   func(p string) string { return "CAST(" + p + " AS TIMESTAMP)" },
+		Shift: func(expr, unit string, n int) string {
+			k, u := intervalUnits(unit, n)
+			return fmt.Sprintf("%s - INTERVAL '%d %s'", expr, k, u)
+		},
+	},
+	"snowflake": {
+		Name:        "snowflake",
+		Placeholder: func(int) string { return "?" },
+		Quote:       doubleQuote,
+		Trunc: func(grain, expr, _ string) string {
+			return fmt.Sprintf("DATE_TRUNC('%s', %s)", strings.ToUpper(grain), expr)
+		},
+		Time:      func(expr, _ string) string { return expr },
+		TimeParam: func(p string) string { return "TO_TIMESTAMP_NTZ(" + p + ")" },
+		Shift: func(expr, unit string, n int) string {
+			return fmt.Sprintf("DATEADD(%s, %d, %s)", strings.ToUpper(unit), -n, expr)
+		},
+	},
+	"bigquery": {
+		Name:        "bigquery",
+		Placeholder: func(n int) string { return "@p" + strconv.Itoa(n) },
+		Quote:       backQuote,
+		// BigQuery TIMESTAMPs are instants: bic works in the project's wall
+		// clock, so they become DATETIMEs in its time zone first.
+		Trunc: func(grain, expr, tz string) string {
+			g := strings.ToUpper(grain)
+			if g == "WEEK" {
+				g = "ISOWEEK"
+			}
+			return fmt.Sprintf("DATETIME_TRUNC(DATETIME(%s, '%s'), %s)", expr, tz, g)
+		},
+		Time:      func(expr, tz string) string { return fmt.Sprintf("DATETIME(%s, '%s')", expr, tz) },
+		TimeParam: func(p string) string { return "CAST(" + p + " AS DATETIME)" },
+		Shift: func(expr, unit string, n int) string {
+			k, u := intervalUnits(unit, n)
+			return fmt.Sprintf("DATETIME_SUB(%s, INTERVAL %d %s)", expr, k, strings.ToUpper(u))
+		},
+	},
+}
+
+// SQL writes the query in its connection's dialect.
+func (q *Query) SQL() (SQL, error) {
+	d, ok := Dialects[q.Dialect]
+	if !ok {
+		return SQL{}, fmt.Errorf("no SQL dialect for connection type %q", q.Dialect)
+	}
+	return q.SQLFor(d), nil
+}
+
+// SQLFor writes the query in dialect d.
+func (q *Query) SQLFor(d Dialect) SQL {
+	w := &sqlWriter{d: d, tz: q.TimeZone}
+	if q.TimeZone == "" {
+		w.tz = "UTC"
+	}
+	switch {
+	case q.Compare != nil:
+		w.compare(q)
+	case len(q.Windows) > 0:
+		w.windows(q)
+	default:
+		w.selectStmt(q, q.Columns, q.Where)
+		w.orderLimit(q.OrderBy, q.Limit)
+	}
+	return SQL{Text: w.b.String(), Args: w.args}
+}
+
+type sqlWriter struct {
+	d    Dialect
+	tz   string
+	b    strings.Builder
+	args []any
+}
+
+func (w *sqlWriter) bind(v any) string {
+	w.args = append(w.args, v)
+	return w.d.Placeholder(len(w.args))
+}
+
+func (w *sqlWriter) columnExpr(c Column) string {
+	if c.Type == "time" && c.Grain != "" {
+		return w.d.Trunc(c.Grain, c.Expr, w.tz)
+	}
+	if c.Type == "time" {
+		return w.d.Time(c.Expr, w.tz)
+	}
+	return c.Expr
+}
+
+func (w *sqlWriter) from(src Source) string {
+	if src.Table != "" {
+		return src.Table
+	}
+	return "(\n" + indent(src.SQL, "  ") + "\n) AS " + w.d.Quote("source")
+}
+
+func (w *sqlWriter) selectStmt(q *Query, cols []Column, where []Predicate) {
+	w.b.WriteString("SELECT\n")
+	for i, c := range cols {
+		sep := ","
+		if i == len(cols)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(&w.b, "  %s AS %s%s\n", w.columnExpr(c), w.d.Quote(c.Name), sep)
+	}
+	fmt.Fprintf(&w.b, "FROM %s\n", w.from(q.Source))
+	w.where(where)
+	if q.Grouped > 0 && q.Grouped < len(cols) {
+		var pos []string
+		for i := 1; i <= q.Grouped; i++ {
+			pos = append(pos, strconv.Itoa(i))
+		}
+		fmt.Fprintf(&w.b, "GROUP BY %s\n", strings.Join(pos, ", "))
+	}
+}
+
+func (w *sqlWriter) where(preds []Predicate) {
+	for i, p := range preds {
+		kw := "  AND"
+		if i == 0 {
+			kw = "WHERE"
+		}
+		fmt.Fprintf(&w.b, "%s %s\n", kw, w.predicate(p))
+	}
+}
+
+func (w *sqlWriter) predicate(p Predicate) string {
+	expr := "(" + p.Expr + ")"
+	param := func(v any) string {
+		ph := w.bind(v)
+		if p.Type == "time" {
+			return w.d.TimeParam(ph)
+		}
+		return ph
+	}
+	if p.Type == "time" {
+		expr = w.d.Time(expr, w.tz)
+	}
+	switch p.Op {
+	case "is_null":
+		return expr + " IS NULL"
+	case "not_null":
+		return expr + " IS NOT NULL"
+	case "in", "not_in":
+		phs := make([]string, len(p.Values))
+		for i, v := range p.Values {
+			phs[i] = param(v)
+		}
+		op := "IN"
+		if p.Op == "not_in" {
+			op = "NOT IN"
+		}
+		if len(phs) == 0 {
+			if p.Op == "in" {
+				return "1 = 0"
+			}
+			return "1 = 1"
+		}
+		return fmt.Sprintf("%s %s (%s)", expr, op, strings.Join(phs, ", "))
+	case "==":
+		return expr + " = " + param(p.Values[0])
+	default:
+		return expr + " " + p.Op + " " + param(p.Values[0])
+	}
+}
+
+func (w *sqlWriter) orderLimit(order []Order, limit int) {
+	if len(order) > 0 {
+		parts := make([]string, len(order))
+		for i, o := range order {
+			parts[i] = strconv.Itoa(o.Column)
+			if o.Desc {
+				parts[i] += " DESC"
+			}
+		}
+		fmt.Fprintf(&w.b, "ORDER BY %s\n", strings.Join(parts, ", "))
+	}
+	if limit > 0 {
+		fmt.Fprintf(&w.b, "LIMIT %d\n", limit)
+	}
+}
+
+// compare writes a big number with the value of an earlier period beside
+// the latest one.
+func (w *sqlWriter) compare(q *Query) {
+	w.b.WriteString("WITH " + w.d.Quote("periods") + " AS (\n")
+	inner := &sqlWriter{d: w.d, tz: w.tz}
+	inner.selectStmt(q, q.Columns, q.Where)
+	w.args = append(w.args, inner.args...)
+	w.b.WriteString(indent(strings.TrimRight(inner.b.String(), "\n"), "  "))
+	w.b.WriteString("\n)\n")
+	period := w.d.Quote(q.Columns[0].Name)
+	w.b.WriteString("SELECT\n")
+	fmt.Fprintf(&w.b, "  %s.%s AS %s", w.d.Quote("cur"), period, period)
+	for _, c := range q.Columns[1:] {
+		col := w.d.Quote(c.Name)
+		fmt.Fprintf(&w.b, ",\n  %s.%s AS %s,\n  %s.%s AS %s", w.d.Quote("cur"), col, col, w.d.Quote("prev"), col, w.d.Quote(c.Name+"_previous"))
+	}
+	fmt.Fprintf(&w.b, "\nFROM %s AS %s\n", w.d.Quote("periods"), w.d.Quote("cur"))
+	fmt.Fprintf(&w.b, "LEFT JOIN %s AS %s ON %s.%s = %s\n", w.d.Quote("periods"), w.d.Quote("prev"), w.d.Quote("prev"), period,
+		w.d.Shift(w.d.Quote("cur")+"."+period, q.Compare.Unit, 1))
+	w.orderLimit(q.OrderBy, q.Limit)
+}
+
+// windows writes an alert's metric once per window, one row each.
+func (w *sqlWriter) windows(q *Query) {
+	tcol := q.Columns[0]
+	for i, win := range q.Windows {
+		if i > 0 {
+			w.b.WriteString("UNION ALL\n")
+		}
+		w.b.WriteString("SELECT\n")
+		// The window's name is bic's own constant, not user input.
+		fmt.Fprintf(&w.b, "  '%s' AS %s,\n", win.Name, w.d.Quote("window"))
+		for j, c := range q.Columns[1:] {
+			sep := ","
+			if j == len(q.Columns)-2 {
+				sep = ""
+			}
+			fmt.Fprintf(&w.b, "  %s AS %s%s\n", c.Expr, w.d.Quote(c.Name), sep)
+		}
+		fmt.Fprintf(&w.b, "FROM %s\n", w.from(q.Source))
+		preds := append(append([]Predicate{}, q.Where...), windowPredicates(tcol.Expr, win.Window)...)
+		w.where(preds)
+	}
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,11 @@
+SELECT
+  DATETIME_TRUNC(DATETIME(started_at, 'Europe/Berlin'), ISOWEEK) AS `started_at`,
+  device AS `device`,
+  avg(case when converted then 1.0 else 0 end) AS `conversion_rate`
+FROM web_sessions
+WHERE DATETIME((started_at), 'Europe/Berlin') >= CAST(@p1 AS DATETIME)
+  AND DATETIME((started_at), 'Europe/Berlin') < CAST(@p2 AS DATETIME)
+GROUP BY 1, 2
+ORDER BY 1, 2
+LIMIT 10000
+-- args: ["2025-01-01 00:00:00","2026-01-01 00:00:00"]

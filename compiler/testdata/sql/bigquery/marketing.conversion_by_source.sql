@@ -1,0 +1,11 @@
+SELECT
+  source AS `source`,
+  avg(case when converted then 1.0 else 0 end) AS `conversion_rate`,
+  avg(case when pageviews = 1 then 1.0 else 0 end) AS `bounce_rate`
+FROM web_sessions
+WHERE DATETIME((started_at), 'Europe/Berlin') >= CAST(@p1 AS DATETIME)
+  AND DATETIME((started_at), 'Europe/Berlin') < CAST(@p2 AS DATETIME)
+GROUP BY 1
+ORDER BY 2 DESC, 1
+LIMIT 10000
+-- args: ["2025-01-01 00:00:00","2026-01-01 00:00:00"]

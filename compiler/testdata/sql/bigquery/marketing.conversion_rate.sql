@@ -1,0 +1,7 @@
+SELECT
+  avg(case when converted then 1.0 else 0 end) AS `conversion_rate`
+FROM web_sessions
+WHERE DATETIME((started_at), 'Europe/Berlin') >= CAST(@p1 AS DATETIME)
+  AND DATETIME((started_at), 'Europe/Berlin') < CAST(@p2 AS DATETIME)
+LIMIT 10000
+-- args: ["2025-01-01 00:00:00","2026-01-01 00:00:00"]

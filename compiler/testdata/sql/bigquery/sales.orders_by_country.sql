@@ -1,0 +1,10 @@
+SELECT
+  country AS `country`,
+  count(*) AS `orders`
+FROM orders
+WHERE (status) != @p1
+  AND (status) IN (@p2, @p3, @p4)
+GROUP BY 1
+ORDER BY 2 DESC, 1
+LIMIT 10
+-- args: ["cancelled","pending","shipped","completed"]

@@ -1,0 +1,17 @@
+WITH `periods` AS (
+  SELECT
+    DATETIME_TRUNC(DATETIME(ordered_at, 'Europe/Berlin'), MONTH) AS `ordered_at`,
+    sum(amount) AS `revenue`
+  FROM orders
+  WHERE (status) IN (@p1, @p2, @p3)
+  GROUP BY 1
+)
+SELECT
+  `cur`.`ordered_at` AS `ordered_at`,
+  `cur`.`revenue` AS `revenue`,
+  `prev`.`revenue` AS `revenue_previous`
+FROM `periods` AS `cur`
+LEFT JOIN `periods` AS `prev` ON `prev`.`ordered_at` = DATETIME_SUB(`cur`.`ordered_at`, INTERVAL 1 MONTH)
+ORDER BY 1 DESC
+LIMIT 1
+-- args: ["pending","shipped","completed"]

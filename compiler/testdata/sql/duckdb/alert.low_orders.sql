@@ -1,0 +1,14 @@
+SELECT
+  'current' AS "window",
+  count(*) AS "orders"
+FROM orders
+WHERE (ordered_at) >= CAST($1 AS TIMESTAMP)
+  AND (ordered_at) < CAST($2 AS TIMESTAMP)
+UNION ALL
+SELECT
+  'previous' AS "window",
+  count(*) AS "orders"
+FROM orders
+WHERE (ordered_at) >= CAST($3 AS TIMESTAMP)
+  AND (ordered_at) < CAST($4 AS TIMESTAMP)
+-- args: ["2026-01-14 00:00:00","2026-01-15 00:00:00","2026-01-13 00:00:00","2026-01-14 00:00:00"]

@@ -1,0 +1,18 @@
+WITH "periods" AS (
+  SELECT
+    date_trunc('week', started_at) AS "started_at",
+    count(*) AS "sessions"
+  FROM web_sessions
+  WHERE (started_at) >= CAST($1 AS TIMESTAMP)
+    AND (started_at) < CAST($2 AS TIMESTAMP)
+  GROUP BY 1
+)
+SELECT
+  "cur"."started_at" AS "started_at",
+  "cur"."sessions" AS "sessions",
+  "prev"."sessions" AS "sessions_previous"
+FROM "periods" AS "cur"
+LEFT JOIN "periods" AS "prev" ON "prev"."started_at" = "cur"."started_at" - INTERVAL '7 day'
+ORDER BY 1 DESC
+LIMIT 1
+-- args: ["2025-01-01 00:00:00","2026-01-01 00:00:00"]

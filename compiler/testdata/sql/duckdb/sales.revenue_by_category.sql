@@ -1,0 +1,25 @@
+SELECT
+  category AS "category",
+  sum(quantity * unit_price) AS "gross_revenue"
+FROM (
+  select
+    oi.order_id,
+    oi.quantity,
+    oi.unit_price,
+    p.name as product,
+    p.category,
+    p.brand,
+    p.cost,
+    o.ordered_at,
+    o.status,
+    o.channel,
+    o.country
+  from order_items oi
+  join products p on p.product_id = oi.product_id
+  join orders o on o.order_id = oi.order_id
+) AS "source"
+WHERE (status) IN ($1, $2, $3)
+GROUP BY 1
+ORDER BY 2 DESC, 1
+LIMIT 10000
+-- args: ["pending","shipped","completed"]

@@ -1,0 +1,10 @@
+SELECT
+  date_trunc('week', ordered_at) AS "ordered_at",
+  channel AS "channel",
+  sum(amount) AS "revenue"
+FROM orders
+WHERE (status) IN ($1, $2, $3)
+GROUP BY 1, 2
+ORDER BY 1, 2
+LIMIT 10000
+-- args: ["pending","shipped","completed"]

@@ -1,0 +1,11 @@
+SELECT
+  DATE_TRUNC('MONTH', started_at) AS "started_at",
+  source AS "source",
+  count(*) AS "sessions"
+FROM web_sessions
+WHERE (started_at) >= TO_TIMESTAMP_NTZ(?)
+  AND (started_at) < TO_TIMESTAMP_NTZ(?)
+GROUP BY 1, 2
+ORDER BY 1, 2
+LIMIT 10000
+-- args: ["2025-01-01 00:00:00","2026-01-01 00:00:00"]

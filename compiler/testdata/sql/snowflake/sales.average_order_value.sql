@@ -1,0 +1,6 @@
+SELECT
+  avg(amount) AS "average_order_value"
+FROM orders
+WHERE (status) IN (?, ?, ?)
+LIMIT 10000
+-- args: ["pending","shipped","completed"]

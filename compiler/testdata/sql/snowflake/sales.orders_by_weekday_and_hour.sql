@@ -1,0 +1,10 @@
+SELECT
+  extract(dow from ordered_at) AS "weekday",
+  extract(hour from ordered_at) AS "hour",
+  count(*) AS "orders"
+FROM orders
+WHERE (status) IN (?, ?, ?)
+GROUP BY 1, 2
+ORDER BY 3 DESC, 1, 2
+LIMIT 10000
+-- args: ["pending","shipped","completed"]

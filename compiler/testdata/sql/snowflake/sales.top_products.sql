@@ -1,0 +1,31 @@
+SELECT
+  product AS "product",
+  category AS "category",
+  brand AS "brand",
+  sum(quantity) AS "units",
+  sum(quantity * unit_price) AS "gross_revenue",
+  sum(quantity * (unit_price - cost)) AS "margin",
+  sum(quantity * (unit_price - cost)) / nullif(sum(quantity * unit_price), 0) AS "margin_rate"
+FROM (
+  select
+    oi.order_id,
+    oi.quantity,
+    oi.unit_price,
+    p.name as product,
+    p.category,
+    p.brand,
+    p.cost,
+    o.ordered_at,
+    o.status,
+    o.channel,
+    o.country
+  from order_items oi
+  join products p on p.product_id = oi.product_id
+  join orders o on o.order_id = oi.order_id
+) AS "source"
+WHERE (status) IN (?, ?)
+  AND (status) IN (?, ?, ?)
+GROUP BY 1, 2, 3
+ORDER BY 5 DESC, 1, 2, 3
+LIMIT 20
+-- args: ["shipped","completed","pending","shipped","completed"]

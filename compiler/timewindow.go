@@ -1,0 +1,99 @@
+package compiler
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Window is a half-open time interval [From, To) of wall-clock times in the
+// project's time zone; a zero bound is open.
+type Window struct {
+	From, To time.Time
+}
+
+// ResolveTimeRange turns a time range (as checkTimeRange accepts) into a
+// window relative to now, in loc. Relative ranges end at the start of the
+// current unit, as Superset's do: last_7_days is the seven days before today.
+func ResolveTimeRange(s string, now time.Time, loc *time.Location) (Window, error) {
+	if err := checkTimeRange(s); err != nil {
+		return Window{}, err
+	}
+	now = now.In(loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	switch s {
+	case "all":
+		return Window{}, nil
+	case "today":
+		return Window{today, today.AddDate(0, 0, 1)}, nil
+	case "yesterday":
+		return Window{today.AddDate(0, 0, -1), today}, nil
+	case "year_to_date":
+		return Window{time.Date(now.Year(), 1, 1, 0, 0, 0, 0, loc), today.AddDate(0, 0, 1)}, nil
+	}
+	if m := lastNRE.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		unit := m[2][:len(m[2])-1] // days → day
+		end := truncate(now, unit)
+		return Window{shift(end, unit, -n), end}, nil
+	}
+	if m := periodRE.FindStringSubmatch(s); m != nil {
+		start := truncate(now, m[2])
+		if m[1] == "previous" {
+			return Window{shift(start, m[2], -1), start}, nil
+		}
+		return Window{start, shift(start, m[2], 1)}, nil
+	}
+	if m := dateSpanRE.FindStringSubmatch(s); m != nil {
+		from, _ := time.ParseInLocation(time.DateOnly, m[1], loc)
+		w := Window{From: from}
+		if m[2] != "" {
+			to, _ := time.ParseInLocation(time.DateOnly, m[2], loc)
+			w.To = to.AddDate(0, 0, 1) // the end date is included
+		}
+		return w, nil
+	}
+	return Window{}, fmt.Errorf("unknown time range %q", s)
+}
+
+// truncate returns the start of the unit (hour … year) that t is in; weeks
+// start on Monday.
+func truncate(t time.Time, unit string) time.Time {
+	loc := t.Location()
+	switch unit {
+	case "hour":
+		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), 0, 0, 0, loc)
+	case "day":
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+	case "week":
+		d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+		return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+	case "month":
+		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, loc)
+	case "quarter":
+		return time.Date(t.Year(), t.Month()-(t.Month()-1)%3, 1, 0, 0, 0, 0, loc)
+	default: // year
+		return time.Date(t.Year(), 1, 1, 0, 0, 0, 0, loc)
+	}
+}
+
+// shift moves t by n units.
+func shift(t time.Time, unit string, n int) time.Time {
+	switch unit {
+	case "hour":
+		return t.Add(time.Duration(n) * time.Hour)
+	case "day":
+		return t.AddDate(0, 0, n)
+	case "week":
+		return t.AddDate(0, 0, 7*n)
+	case "month":
+		return t.AddDate(0, n, 0)
+	case "quarter":
+		return t.AddDate(0, 3*n, 0)
+	default:
+		return t.AddDate(n, 0, 0)
+	}
+}
+
+// wallClock formats t as the naive timestamp literal bound to queries.
+func wallClock(t time.Time) string { return t.Format(time.DateTime) }
