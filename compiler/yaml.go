@@ -33,21 +33,54 @@ func parseYAML(file string, src []byte, sink *diagSink) []*Node {
 		sink.errorf(pos, CodeSyntax, "invalid YAML: %s", msg)
 		return nil
 	}
-	c := yamlConverter{file: file, sink: sink, anchors: map[string]*Node{}}
+	c := yamlConverter{file: file, sink: sink, anchors: map[string]*Node{}, sizes: map[*Node]int{}}
 	var docs []*Node
 	for _, doc := range f.Docs {
 		if doc == nil || doc.Body == nil {
 			continue
 		}
-		docs = append(docs, c.convert(doc.Body, 0))
+		n := c.convert(doc.Body, 0)
+		if size := c.size(n); size > maxValues {
+			sink.errorf(n.Pos, CodeSyntax, "invalid YAML: the document expands to more than %d values (aliases of aliases?)", maxValues)
+			continue
+		}
+		docs = append(docs, n)
 	}
 	return docs
 }
+
+// maxValues bounds a document's size once aliases are expanded, so a few
+// lines of nested aliases cannot make the compiler build billions of values.
+const maxValues = 1_000_000
 
 type yamlConverter struct {
 	file    string
 	sink    *diagSink
 	anchors map[string]*Node
+	sizes   map[*Node]int // expanded size of each node, memoized: aliases share nodes
+}
+
+// size counts the values of n with every alias expanded, stopping early
+// once past maxValues.
+func (c *yamlConverter) size(n *Node) int {
+	if s, ok := c.sizes[n]; ok {
+		return s
+	}
+	total := 1
+	for _, v := range n.Values {
+		total += c.size(v)
+		if total > maxValues {
+			break
+		}
+	}
+	for _, v := range n.Items {
+		total += c.size(v)
+		if total > maxValues {
+			break
+		}
+	}
+	c.sizes[n] = total
+	return total
 }
 
 func (c *yamlConverter) pos(n ast.Node) Pos {

@@ -1,0 +1,29 @@
+// Package servicetest decides whether a test that needs a real service
+// (PostgreSQL, NATS, S3, Chromium) runs: it reads the service's address
+// from a BIC_TEST_* variable. Without it a test skips locally, saying how
+// to run it, and fails under CI=true, where a missing service is a broken
+// setup, never a silent skip.
+package servicetest
+
+import (
+	"os"
+	"testing"
+)
+
+// URL returns the address in the environment variable env, or ends the test.
+func URL(t testing.TB, env, example string) string {
+	t.Helper()
+	if v := os.Getenv(env); v != "" {
+		return v
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not set: CI must provide this service (.ci/run starts it)", env)
+	}
+	t.Skipf("%s is not set; run with %s=%s to test against a real service", env, env, example)
+	return ""
+}
+
+// Postgres is the URL of a PostgreSQL database that tests may create schemas in.
+func Postgres(t testing.TB) string {
+	return URL(t, "BIC_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+}

@@ -1,0 +1,129 @@
+// Package warehouse defines what every warehouse connector provides: run a
+// query with bound parameters under a context and stream typed rows. The
+// connectors live in subpackages (postgres, duckdb, snowflake, bigquery) so
+// that only the binary that wires them pays for their dependencies.
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/bic-dev/bic/compiler"
+)
+
+// Column types of a result. Values of each type are, in Go:
+//
+//	string   string
+//	integer  int64
+//	number   float64
+//	decimal  Decimal (exact digits)
+//	boolean  bool
+//	time     string, ISO 8601 with the project time zone's offset
+//	date     string, 2006-01-02
+//
+// and nil for SQL NULL in any column.
+const (
+	TypeString  = "string"
+	TypeInteger = "integer"
+	TypeNumber  = "number"
+	TypeDecimal = "decimal"
+	TypeBoolean = "boolean"
+	TypeTime    = "time"
+	TypeDate    = "date"
+)
+
+// Decimal is an exact number as its decimal digits, such as "1234.50".
+type Decimal string
+
+// Column names a result column and its type.
+type Column struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// Rows streams a query's result. Values returns the current row, valid
+// until the next call to Next.
+type Rows interface {
+	Columns() []Column
+	Next() bool
+	Values() []any
+	Err() error
+	Close() error
+}
+
+// Conn runs queries on one warehouse connection. It is safe for concurrent use.
+type Conn interface {
+	Query(ctx context.Context, sql string, args []any) (Rows, error)
+	Close() error
+}
+
+// Options are what every connector needs besides its connection's settings.
+type Options struct {
+	// Env resolves ${env:NAME} references at run time.
+	Env func(name string) (string, bool)
+	// ProjectDir is where relative paths (DuckDB files, key files) start.
+	ProjectDir string
+	// Location is the project's time zone: timestamps without a zone are
+	// wall-clock times in it, and every time is written with its offset.
+	Location *time.Location
+}
+
+// ErrConfig marks a connection whose settings cannot work.
+var ErrConfig = errors.New("invalid connection settings")
+
+var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// Expand replaces ${env:NAME} references in s; a reference to a variable
+// that is not set is an error naming the variable and the setting.
+func (o Options) Expand(conn, setting, s string) (string, error) {
+	var missing []string
+	out := envRef.ReplaceAllStringFunc(s, func(ref string) string {
+		name := envRef.FindStringSubmatch(ref)[1]
+		if o.Env != nil {
+			if v, ok := o.Env(name); ok {
+				return v
+			}
+		}
+		missing = append(missing, name)
+		return ref
+	})
+	if len(missing) > 0 {
+		return "", fmt.Errorf("connection %s: %s: environment variable %s is not set: %w", conn, setting, missing[0], ErrConfig)
+	}
+	return out, nil
+}
+
+// FormatTime writes a time value for a result. A timestamp without a zone
+// is a wall-clock time in loc; one with a zone is an instant shown in loc.
+func FormatTime(t time.Time, hasZone bool, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if hasZone {
+		t = t.In(loc)
+	} else {
+		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// FormatDate writes a date value for a result.
+func FormatDate(t time.Time) string { return t.Format(time.DateOnly) }
+
+// Timeout is the connection's query timeout (30s, 15m, 6h, 1d), or zero.
+func Timeout(c compiler.Connection) time.Duration {
+	s := c.Timeout
+	if len(s) < 2 {
+		return 0
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil {
+		return 0
+	}
+	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[s[len(s)-1]]
+	return time.Duration(n) * unit
+}
