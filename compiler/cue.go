@@ -35,16 +35,16 @@ func loadCUE(fsys fs.FS, files []string, l *loaded, sink *diagSink) {
 		}
 		f, err := parser.ParseFile(name, src, parser.ParseComments)
 		if err != nil {
-			reportCUEErrors(err, sink, CodeSyntax, "invalid CUE: ")
+			reportCUEErrors(err, sink, CodeSyntax, "invalid CUE: ", Pos{File: name})
 			parseFailed = true
 			continue
 		}
 		if err := inst.AddSyntax(f); err != nil {
-			reportCUEErrors(err, sink, CodeSyntax, "")
+			reportCUEErrors(err, sink, CodeSyntax, "", Pos{File: name})
 		}
 	}
 	if inst.Err != nil {
-		reportCUEErrors(inst.Err, sink, CodeSyntax, "")
+		reportCUEErrors(inst.Err, sink, CodeSyntax, "", Pos{File: files[0]})
 		return
 	}
 	if parseFailed {
@@ -56,7 +56,7 @@ func loadCUE(fsys fs.FS, files []string, l *loaded, sink *diagSink) {
 	// rest of the project is still checked.
 	it, err := v.Fields()
 	if err != nil {
-		reportCUEErrors(err, sink, CodeInvalid, "")
+		reportCUEErrors(err, sink, CodeInvalid, "", Pos{File: files[0]})
 		return
 	}
 	known := append([]string{"project"}, sortedKeys(cueSections)...)
@@ -67,7 +67,7 @@ func loadCUE(fsys fs.FS, files []string, l *loaded, sink *diagSink) {
 			// The user's own CUE does not evaluate; report it and check the
 			// objects that do.
 			if key == "project" || fv.Err() != nil {
-				reportCUEErrors(err, sink, CodeInvalid, "")
+				reportCUEErrors(err, sink, CodeInvalid, "", orFile(cuePos(fv.Pos()), files[0]))
 				continue
 			}
 		}
@@ -86,13 +86,13 @@ func loadCUE(fsys fs.FS, files []string, l *loaded, sink *diagSink) {
 		}
 		objs, err := fv.Fields()
 		if err != nil {
-			reportCUEErrors(err, sink, CodeInvalid, "")
+			reportCUEErrors(err, sink, CodeInvalid, "", orFile(cuePos(fv.Pos()), files[0]))
 			continue
 		}
 		for objs.Next() {
 			name := objs.Selector().Unquoted()
 			if err := objs.Value().Validate(cue.Concrete(true), cue.All()); err != nil {
-				reportCUEErrors(err, sink, CodeInvalid, "")
+				reportCUEErrors(err, sink, CodeInvalid, "", orFile(cuePos(objs.Value().Pos()), files[0]))
 				continue
 			}
 			n := cueToNode(objs.Value(), 0)
@@ -113,7 +113,7 @@ func cuePos(p token.Pos) Pos {
 	return Pos{File: p.Filename(), Line: p.Line(), Col: p.Column()}
 }
 
-func reportCUEErrors(err error, sink *diagSink, code, prefix string) {
+func reportCUEErrors(err error, sink *diagSink, code, prefix string, fallback Pos) {
 	for _, e := range cueerrors.Errors(err) {
 		format, args := e.Msg()
 		msg := prefix + strings.TrimSpace(fmt.Sprintf(format, args...))
@@ -124,6 +124,9 @@ func reportCUEErrors(err error, sink *diagSink, code, prefix string) {
 					break
 				}
 			}
+		}
+		if !pos.isSet() {
+			pos = fallback
 		}
 		if path := e.Path(); len(path) > 0 {
 			msg = strings.Join(path, ".") + ": " + msg
@@ -143,6 +146,14 @@ func reportCUEErrors(err error, sink *diagSink, code, prefix string) {
 }
 
 func (p Pos) isSet() bool { return p.File != "" }
+
+// orFile is p, or the whole of file when CUE gave no position.
+func orFile(p Pos, file string) Pos {
+	if p.isSet() {
+		return p
+	}
+	return Pos{File: file}
+}
 
 // cueToNode converts an evaluated CUE value to a Node tree, keeping positions.
 func cueToNode(v cue.Value, depth int) *Node {

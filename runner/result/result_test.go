@@ -15,7 +15,7 @@ import (
 
 func sample() *Result {
 	return &Result{
-		Columns: []warehouse.Column{{"day", "time"}, {"name", "string"}, {"n", "integer"}, {"x", "number"}, {"d", "decimal"}, {"ok", "boolean"}},
+		Columns: []warehouse.Column{{Name: "day", Type: "time"}, {Name: "name", Type: "string"}, {Name: "n", Type: "integer"}, {Name: "x", Type: "number"}, {Name: "d", Type: "decimal"}, {Name: "ok", Type: "boolean"}},
 		Values: [][]any{
 			{"2025-01-01T00:00:00+01:00", "2025-01-02T00:00:00+01:00", nil},
 			{"plain", "comma, \"quoted\"\nnewline <b>&é", " padded "},
@@ -114,7 +114,7 @@ func newGenerated(n int) *generated {
 }
 
 func (g *generated) Columns() []warehouse.Column {
-	return []warehouse.Column{{"day", "time"}, {"country", "string"}, {"orders", "integer"}, {"revenue", "number"}, {"margin", "decimal"}}
+	return []warehouse.Column{{Name: "day", Type: "time"}, {Name: "country", Type: "string"}, {Name: "orders", Type: "integer"}, {Name: "revenue", Type: "number"}, {Name: "margin", Type: "decimal"}}
 }
 func (g *generated) Err() error    { return nil }
 func (g *generated) Values() []any { return g.row }

@@ -34,7 +34,7 @@ func TestTypesAndValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	wantCols := []warehouse.Column{{"i", "integer"}, {"f", "number"}, {"d", "decimal"}, {"s", "string"}, {"b", "boolean"}, {"day", "date"}, {"ts", "time"}, {"tstz", "time"}, {"n", "string"}, {"p", "string"}}
+	wantCols := []warehouse.Column{{Name: "i", Type: "integer"}, {Name: "f", Type: "number"}, {Name: "d", Type: "decimal"}, {Name: "s", Type: "string"}, {Name: "b", Type: "boolean"}, {Name: "day", Type: "date"}, {Name: "ts", Type: "time"}, {Name: "tstz", Type: "time"}, {Name: "n", Type: "string"}, {Name: "p", Type: "string"}}
 	for i, col := range rows.Columns() {
 		if col != wantCols[i] {
 			t.Errorf("column %d = %v, want %v", i, col, wantCols[i])
