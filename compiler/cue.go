@@ -96,6 +96,10 @@ func loadCUE(fsys fs.FS, files []string, l *loaded, sink *diagSink) {
 				continue
 			}
 			n := cueToNode(objs.Value(), 0)
+			if field := n.Get(string(kind)); field != nil && field.String() != name {
+				sink.errorf(field.Pos, CodeInvalid, "%s %q sets %s: %q; the key names the object in CUE, so leave the field out or make it %q", kind, name, kind, field.String(), name)
+				continue
+			}
 			if n.Kind == KindMap && n.Get(string(kind)) == nil {
 				// The key names the object; the schema expects it as a field too.
 				n.Keys = append([]string{string(kind)}, n.Keys...)

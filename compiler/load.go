@@ -84,8 +84,11 @@ func load(fsys fs.FS, sink *diagSink) *loaded {
 
 	if projectYAML != "" {
 		if src, ok := readFile(fsys, projectYAML, l, sink); ok {
+			before := sink.errorCount()
 			docs := parseYAML(projectYAML, src, sink)
 			switch {
+			case len(docs) == 0 && sink.errorCount() > before:
+				// The syntax error says what is wrong.
 			case len(docs) == 0:
 				sink.errorf(Pos{File: projectYAML, Line: 1, Col: 1}, CodeEmptyProject, "%s is empty: expected the project's name and connections", projectYAML)
 			case len(docs) > 1:
@@ -154,6 +157,7 @@ func identifyYAML(doc *Node, sink *diagSink) (object, bool) {
 		sink.errorf(doc.Pos, CodeType, "expected a mapping with one of the keys dataset, dashboard, alert or report, found %s", doc.Describe())
 		return object{}, false
 	}
+	dropHelpers(doc)
 	// Alerts and reports also have dataset and dashboard keys, so their own
 	// keys decide first.
 	var found []Kind
@@ -184,6 +188,19 @@ func identifyYAML(doc *Node, sink *diagSink) (object, bool) {
 		sink.errorf(second.KeyPos, CodeUnknownObject, "a document defines one object, found both %q and %q keys; separate them with --- or use two files", found[0], found[1])
 		return object{}, false
 	}
+}
+
+// dropHelpers removes top-level keys that start with _: like CUE's hidden
+// fields, they hold YAML anchors for the object to reuse and are not part of it.
+func dropHelpers(doc *Node) {
+	keys, values := doc.Keys[:0:0], doc.Values[:0:0]
+	for i, k := range doc.Keys {
+		if !strings.HasPrefix(k, "_") {
+			keys = append(keys, k)
+			values = append(values, doc.Values[i])
+		}
+	}
+	doc.Keys, doc.Values = keys, values
 }
 
 func kindNames() []string {

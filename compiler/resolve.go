@@ -2,7 +2,6 @@ package compiler
 
 import (
 	"io/fs"
-	"net/url"
 	"path"
 	"regexp"
 	"sort"
@@ -136,6 +135,11 @@ func (r *resolver) resolveProject(n *Node) {
 			r.project.Defaults.Connection = name
 		}
 	}
+	for key, raw := range map[string]string{"metadata": p.Metadata, "nats": p.NATS, "storage": p.Storage} {
+		if literalSecretInURL(raw) {
+			r.sink.errorf(n.PosAt(key), CodeInvalid, "%s: the password in this URL must be a ${env:NAME} reference, not a literal", key)
+		}
+	}
 	if tz := r.project.Defaults.Timezone; tz != "" {
 		if err := checkTimezone(tz); err != nil {
 			r.sink.errorf(n.PosAt("defaults", "timezone"), CodeInvalid, "defaults.timezone: %v", err)
@@ -213,36 +217,51 @@ func (r *resolver) checkConnection(project *Node, c *Connection) {
 
 var secretRE = regexp.MustCompile(`^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$`)
 
-// checkURLSecret rejects a URL that spells out a password: secrets are
-// only ever ${env:NAME} references.
+// checkURLSecret checks a postgres URL: its scheme, and that it spells out
+// no password: secrets are only ever ${env:NAME} references.
 func (r *resolver) checkURLSecret(pos Pos, conn, raw string) {
 	if secretRE.MatchString(raw) {
 		return
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		// ${env:…} inside the URL makes it unparsable as is; check the userinfo by hand.
-		if at := strings.LastIndex(raw, "@"); at > 0 {
-			if i := strings.Index(raw, "://"); i >= 0 && i < at {
-				if _, pw, ok := strings.Cut(raw[i+3:at], ":"); ok && !secretRE.MatchString(pw) {
-					r.sink.errorf(pos, CodeInvalid, "connection %q: the password in url must be a ${env:NAME} reference, not a literal", conn)
-				}
-			}
-			return
-		}
-		r.sink.errorf(pos, CodeInvalid, "connection %q: invalid url: %v", conn, err)
+	if !strings.HasPrefix(raw, "postgres://") && !strings.HasPrefix(raw, "postgresql://") {
+		scheme, _, _ := strings.Cut(raw, "://")
+		r.sink.errorf(pos, CodeInvalid, "connection %q: url must start with postgres:// or postgresql://, found %q", conn, scheme+"://")
 		return
 	}
-	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		r.sink.errorf(pos, CodeInvalid, "connection %q: url must start with postgres:// or postgresql://, found %q", conn, u.Scheme+"://")
-	}
-	if pw, ok := u.User.Password(); ok && !secretRE.MatchString(pw) {
-		r.sink.errorf(pos, CodeInvalid, "connection %q: the password in url must be a ${env:NAME} reference, not a literal", conn)
-	}
-	if pw := u.Query().Get("password"); pw != "" && !secretRE.MatchString(pw) {
+	if literalSecretInURL(raw) {
 		r.sink.errorf(pos, CodeInvalid, "connection %q: the password in url must be a ${env:NAME} reference, not a literal", conn)
 	}
 }
+
+// literalSecretInURL reports a URL whose userinfo password, or password,
+// secret_key or token query parameter, is written out instead of ${env:…}.
+func literalSecretInURL(raw string) bool {
+	// References become one opaque word, so their own ':' do not count.
+	raw = envRefRE.ReplaceAllString(raw, envToken)
+	if i := strings.Index(raw, "://"); i >= 0 {
+		rest := raw[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok && pw != "" && pw != envToken {
+				return true
+			}
+		}
+	}
+	_, query, _ := strings.Cut(raw, "?")
+	for _, kv := range strings.Split(query, "&") {
+		k, v, _ := strings.Cut(kv, "=")
+		switch strings.ToLower(k) {
+		case "password", "secret_key", "secret", "token", "access_key_secret":
+			if v != "" && v != envToken {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var envRefRE = regexp.MustCompile(`\$\{env:[A-Za-z_][A-Za-z0-9_]*\}`)
+
+const envToken = "\x00env\x00"
 
 // connectionFor resolves a dataset's connection, reporting when it names none.
 func (r *resolver) connectionFor(n *Node, name string) (*ConnectionObject, bool) {

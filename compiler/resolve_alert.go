@@ -126,7 +126,7 @@ func (r *resolver) checkNotify(n *Node, what string, list []Notify) {
 		allowed := append([]string{"type"}, notifyKeys[c.Type]...)
 		for j, key := range cn.Keys {
 			if !contains(allowed, key) {
-				r.sink.errorf(cn.Values[j].KeyPos, CodeUnknownKey, "%s: key %q does not apply to a %s notification; it takes %s", what, key, c.Type, strings.Join(notifyKeys[c.Type], ", "))
+				r.sink.errorf(cn.Values[j].KeyPos, CodeUnknownKey, "%s: key %q does not apply to %s notification; it takes %s", what, key, article(c.Type), strings.Join(notifyKeys[c.Type], ", "))
 			}
 		}
 		switch c.Type {
@@ -140,6 +140,23 @@ func (r *resolver) checkNotify(n *Node, what string, list []Notify) {
 			}
 		}
 	}
+}
+
+func indexOfFilter(filters []Filter, name string) int {
+	for i, f := range filters {
+		if f.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// article puts "a" or "an" before a word.
+func article(word string) string {
+	if strings.ContainsAny(word[:1], "aeiou") {
+		return "an " + word
+	}
+	return "a " + word
 }
 
 func (r *resolver) checkHTTPURL(n *Node, what, key, raw string) {
@@ -221,6 +238,15 @@ func (r *resolver) resolveReports(objs []object) {
 			for _, name := range sortedKeys(rep.Filters) {
 				if !contains(names, name) {
 					r.sink.errorf(n.KeyPosAt("filters", name), CodeUnknownRef, "%s: dashboard %q has no filter %q%s", what, filterSource.Spec.Name, name, didYouMean(name, names))
+					continue
+				}
+				f := filterSource.Spec.Filters[indexOfFilter(filterSource.Spec.Filters, name)]
+				ds, ok := r.datasets[f.Dataset]
+				if !ok {
+					continue
+				}
+				if msg := filterValueFits(f.Type, ds.Spec.Dimensions[f.Dimension].Type, rep.Filters[name], f.Values); msg != "" {
+					r.sink.errorf(n.PosAt("filters", name), CodeInvalid, "%s: filter %q: the value %s", what, name, msg)
 				}
 			}
 		}

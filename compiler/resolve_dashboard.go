@@ -236,6 +236,12 @@ func (r *resolver) checkConditions(n *Node, what string, spec Dataset, conds []C
 		case "in", "not_in":
 			if !isList {
 				r.sink.errorf(cn.PosAt("value"), CodeInvalid, "%s: where: op %s needs a list value, such as [a, b]", what, cond.Op)
+				continue
+			}
+			for j, v := range cond.Value.([]any) {
+				if msg := valueFits(dim.Type, v); msg != "" {
+					r.sink.errorf(cn.PosAt("value", j), CodeType, "%s: where: %s", what, msg)
+				}
 			}
 		default:
 			if cond.Value == nil || isList {
@@ -326,8 +332,6 @@ func (r *resolver) checkFilter(dash string, n *Node, f *Filter, charts []Chart) 
 		}
 		if d, ok := cds.Spec.Dimensions[f.Dimension]; ok && d.Type == dim.Type {
 			f.Charts = append(f.Charts, c.Name)
-		} else if f.Type == "date_range" && c.Dataset == f.Dataset {
-			f.Charts = append(f.Charts, c.Name)
 		}
 	}
 	if len(f.Charts) == 0 {
@@ -377,6 +381,11 @@ func filterValueFits(filterType, dimType string, v any, choices []any) string {
 					return fmt.Sprintf("%s: expected a date such as 2024-01-31, found %q", k, s)
 				}
 			}
+			if from, ok := v["from"].(string); ok {
+				if to, ok := v["to"].(string); ok && to < from {
+					return fmt.Sprintf("ends on %s, before it starts on %s", to, from)
+				}
+			}
 		default:
 			return "of a date_range filter is a range such as last_30_days or {from: 2024-01-01, to: 2024-12-31}"
 		}
@@ -387,6 +396,11 @@ func filterValueFits(filterType, dimType string, v any, choices []any) string {
 		}
 		if _, ok := m["from"]; ok {
 			return "of a number_range filter uses min and max, not from and to"
+		}
+		lo, okLo := m["min"].(float64)
+		hi, okHi := m["max"].(float64)
+		if okLo && okHi && lo > hi {
+			return fmt.Sprintf("has min %v above max %v", lo, hi)
 		}
 	}
 	return ""
@@ -449,7 +463,7 @@ func (r *resolver) layout(n *Node, dash string, rows [][]any, charts []Chart, in
 			used += c.Width
 			cells = append(cells, c)
 		}
-		if used > 12 || (used == 12 && open > 0) {
+		if used > 12 || (open > 0 && 12-used < open) {
 			r.sink.errorf(n.PosAt("layout", i), CodeLayout, "layout: row %d is wider than the 12-column grid (widths add up to %d with %d more chart(s) to fit)", i+1, used, open)
 		}
 		// Charts without a width share what the row has left.

@@ -57,7 +57,7 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 // Time zones are set with the object's timezone key, not CRON_TZ.
 func checkCron(s string) error {
 	if len(s) >= 3 && (s[:3] == "TZ=" || (len(s) >= 8 && s[:8] == "CRON_TZ=")) {
-		return fmt.Errorf("set the time zone with the timezone key, not in the cron expression")
+		return fmt.Errorf("leave the time zone out of the cron expression: schedules run in the object's timezone, or the project's defaults.timezone")
 	}
 	if _, err := cronParser.Parse(s); err != nil {
 		return fmt.Errorf("%v; expected five fields (minute hour day-of-month month day-of-week) such as \"0 8 * * 1-5\", or @hourly, @daily, @weekly, @monthly", err)

@@ -193,7 +193,22 @@ func (c *yamlConverter) mapping(pos Pos, values []*ast.MappingValueNode, depth i
 	for _, mv := range values {
 		keyPos := c.pos(mv.Key)
 		if mv.Key.IsMergeKey() {
-			merges = append(merges, c.convert(mv.Value, depth+1))
+			m := c.convert(mv.Value, depth+1)
+			switch m.Kind {
+			case KindMap:
+				merges = append(merges, m)
+			case KindList:
+				// <<: [*a, *b] merges each in turn; earlier ones win.
+				for _, it := range m.Items {
+					if it.Kind == KindMap {
+						merges = append(merges, it)
+					} else {
+						c.sink.errorf(it.Pos, CodeSyntax, "invalid YAML: << merges mappings, found %s", it.Describe())
+					}
+				}
+			default:
+				c.sink.errorf(m.Pos, CodeSyntax, "invalid YAML: << merges a mapping or a list of mappings, found %s", m.Describe())
+			}
 			continue
 		}
 		key := c.convert(mv.Key, depth+1)

@@ -87,6 +87,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newValidateCmd(), newSchemaCmd(), newInitCmd())
+	root.AddCommand(newValidateCmd(), newSchemaCmd(), newInitCmd(), newQueryCmd())
 	return root
 }

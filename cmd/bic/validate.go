@@ -40,7 +40,12 @@ Exit status: 0 when the project is valid, 1 when it has errors, 2 for usage erro
 				return err
 			}
 			out := cmd.OutOrStdout()
-			if err := writeDiagnostics(out, cmd.ErrOrStderr(), format, res); err != nil {
+			diagOut := out
+			if manifest {
+				// stdout carries the manifest alone, so it stays one JSON document.
+				diagOut = cmd.ErrOrStderr()
+			}
+			if err := writeDiagnostics(diagOut, cmd.ErrOrStderr(), format, res); err != nil {
 				return &exitError{code: exitRuntime, err: err}
 			}
 			if res.Diagnostics.HasErrors(strict) {

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/runner/result"
+	"github.com/bic-dev/bic/runner/warehouse"
+)
+
+func newQueryCmd() *cobra.Command {
+	var (
+		dir     string
+		filters []string
+		format  string
+		showSQL bool
+		dryRun  bool
+		nowFlag string
+	)
+	cmd := &cobra.Command{
+		Use:   "query DASHBOARD/CHART",
+		Short: "Run one chart's query on its warehouse and print the result",
+		Long: `Query plans a chart with the dashboard's filter values (their defaults, or
+--filter NAME=VALUE), writes its SQL for the chart's connection, runs it and
+prints the result.
+
+Filter values: a list is comma-separated (--filter country=DE,FR), a date range
+is a named range or FROM..TO (--filter period=2025-01-01..2025-03-31), a number
+range MIN..MAX; NAME= clears a filter's default. Values are always bound as
+parameters, never written into the SQL.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch format {
+			case "table", "json", "csv":
+			default:
+				return usageErrorf("unknown --format %q: expected table, json or csv", format)
+			}
+			now := time.Now()
+			if nowFlag != "" {
+				t, err := time.Parse(time.RFC3339, nowFlag)
+				if err != nil {
+					return usageErrorf("--now: expected a time such as 2026-01-15T10:00:00Z: %v", err)
+				}
+				now = t
+			}
+			res, err := compileDir(dir)
+			if err != nil {
+				return err
+			}
+			if res.Diagnostics.HasErrors(false) {
+				_ = writeDiagnostics(cmd.OutOrStdout(), cmd.ErrOrStderr(), "text", res)
+				return &exitError{code: exitInvalid}
+			}
+			m := res.Manifest
+			dash, _, _ := strings.Cut(args[0], "/")
+			if _, ok := m.Dashboard(dash); !ok {
+				return usageErrorf("no dashboard %q in %s", dash, dir)
+			}
+			state, err := m.ParseFilterArgs(dash, filters)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			q, err := m.PlanChart(args[0], state, now)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
+			if showSQL || dryRun {
+				s, err := q.SQL()
+				if err != nil {
+					return &exitError{code: exitRuntime, err: err}
+				}
+				w := cmd.ErrOrStderr()
+				if dryRun {
+					w = cmd.OutOrStdout()
+				}
+				fmt.Fprintf(w, "-- %s on connection %s (%s)\n%s", q.Chart, q.Connection, q.Dialect, s.Text)
+				for i, a := range s.Args {
+					fmt.Fprintf(w, "-- parameter %d: %#v\n", i+1, a)
+				}
+				if dryRun {
+					return nil
+				}
+			}
+			return runQuery(cmd.Context(), cmd.OutOrStdout(), m, dir, q, format)
+		},
+	}
+	cmd.Flags().StringVarP(&dir, "project", "p", ".", "the project folder")
+	cmd.Flags().StringArrayVarP(&filters, "filter", "f", nil, "a filter value NAME=VALUE (repeatable)")
+	cmd.Flags().StringVar(&format, "format", "table", "output: table, json (as served to charts) or csv")
+	cmd.Flags().BoolVar(&showSQL, "sql", false, "print the SQL and its parameters to stderr before the result")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the SQL and its parameters, and do not run it")
+	cmd.Flags().StringVar(&nowFlag, "now", "", "resolve relative time ranges as of this time (RFC 3339), instead of now")
+	return cmd
+}
+
+func runQuery(ctx context.Context, out io.Writer, m *compiler.Manifest, dir string, q *compiler.Query, format string) error {
+	spec, ok := m.Connection(q.Connection)
+	if !ok {
+		return &exitError{code: exitRuntime, err: fmt.Errorf("no connection %q", q.Connection)}
+	}
+	loc, err := time.LoadLocation(m.Project.Defaults.Timezone)
+	if err != nil {
+		return &exitError{code: exitRuntime, err: err}
+	}
+	conn, err := openWarehouse(ctx, spec.Spec, warehouse.Options{Env: os.LookupEnv, ProjectDir: dir, Location: loc})
+	if err != nil {
+		return &exitError{code: exitRuntime, err: err}
+	}
+	defer conn.Close()
+	rows, err := warehouse.Run(ctx, conn, q)
+	if err != nil {
+		return &exitError{code: exitRuntime, err: err}
+	}
+	defer rows.Close()
+	switch format {
+	case "json":
+		_, err = result.WriteJSON(out, rows)
+	case "csv":
+		_, err = result.WriteCSV(out, rows)
+	default:
+		err = writeTable(out, rows)
+	}
+	if err != nil {
+		return &exitError{code: exitRuntime, err: fmt.Errorf("%s: %w", q.Chart, err)}
+	}
+	return nil
+}
+
+// writeTable prints rows aligned in columns, numbers on the right.
+func writeTable(out io.Writer, rows warehouse.Rows) error {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	cols := rows.Columns()
+	for i, c := range cols {
+		if i > 0 {
+			fmt.Fprint(tw, "\t")
+		}
+		fmt.Fprint(tw, c.Name)
+	}
+	fmt.Fprintln(tw, "\t")
+	n := 0
+	for rows.Next() {
+		for i, v := range rows.Values() {
+			if i > 0 {
+				fmt.Fprint(tw, "\t")
+			}
+			fmt.Fprint(tw, cell(v))
+		}
+		fmt.Fprintln(tw, "\t")
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(out, "(%d %s)\n", n, map[bool]string{true: "row", false: "rows"}[n == 1])
+	return err
+}
+
+func cell(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "NULL"
+	case float64:
+		// Twelve significant digits hide float noise such as 7085.059999999998.
+		r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 12, 64), 64)
+		return strconv.FormatFloat(r, 'f', -1, 64)
+	default:
+		return fmt.Sprint(v)
+	}
+}

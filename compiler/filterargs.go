@@ -1,0 +1,73 @@
+package compiler
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// ParseFilterArgs reads filter values written as NAME=VALUE, as on the
+// command line: a list is comma-separated (multi_select), a date range is
+// a named range or FROM..TO, a number range MIN..MAX with either side
+// optional, and an empty value clears the filter's default.
+func (m *Manifest) ParseFilterArgs(dashboard string, args []string) (FilterState, error) {
+	d, ok := m.Dashboard(dashboard)
+	if !ok {
+		return nil, fmt.Errorf("no dashboard %q", dashboard)
+	}
+	state := FilterState{}
+	for _, arg := range args {
+		name, value, ok := strings.Cut(arg, "=")
+		if !ok {
+			return nil, fmt.Errorf("filter %q: expected NAME=VALUE", arg)
+		}
+		var f *Filter
+		var names []string
+		for i := range d.Spec.Filters {
+			names = append(names, d.Spec.Filters[i].Name)
+			if d.Spec.Filters[i].Name == name {
+				f = &d.Spec.Filters[i]
+			}
+		}
+		if f == nil {
+			return nil, fmt.Errorf("dashboard %s has no filter %q%s; its filters: %s", dashboard, name, didYouMean(name, names), listOr(names))
+		}
+		if value == "" {
+			state[name] = nil
+			continue
+		}
+		switch f.Type {
+		case "multi_select":
+			var list []any
+			for _, v := range strings.Split(value, ",") {
+				list = append(list, strings.TrimSpace(v))
+			}
+			state[name] = list
+		case "number_range":
+			lo, hi, ok := strings.Cut(value, "..")
+			if !ok {
+				return nil, fmt.Errorf("filter %s: expected MIN..MAX such as 10..100 (either side may be empty), found %q", name, value)
+			}
+			r := map[string]any{}
+			for key, s := range map[string]string{"min": lo, "max": hi} {
+				if s == "" {
+					continue
+				}
+				n, err := strconv.ParseFloat(s, 64)
+				if err != nil {
+					return nil, fmt.Errorf("filter %s: %s: expected a number, found %q", name, key, s)
+				}
+				r[key] = n
+			}
+			state[name] = r
+		case "date_range":
+			if err := checkTimeRange(value); err != nil {
+				return nil, fmt.Errorf("filter %s: %q: %v", name, value, err)
+			}
+			state[name] = value
+		default:
+			state[name] = value
+		}
+	}
+	return state, nil
+}
