@@ -217,7 +217,7 @@ func (m *Manifest) PlanAlert(name string, now time.Time) (*Query, error) {
 		return nil, fmt.Errorf("no alert %q", name)
 	}
 	ds, _ := m.Dataset(a.Dataset)
-	loc, err := time.LoadLocation(a.Timezone)
+	loc, err := loadLocation(a.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("alert %s: %w", name, err)
 	}
@@ -290,7 +290,7 @@ func (m *Manifest) location() (*time.Location, error) {
 	if tz == "" {
 		tz = "UTC"
 	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := loadLocation(tz)
 	if err != nil {
 		return nil, fmt.Errorf("project time zone: %w", err)
 	}

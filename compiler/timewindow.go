@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -93,6 +94,23 @@ func shift(t time.Time, unit string, n int) time.Time {
 	default:
 		return t.AddDate(n, 0, 0)
 	}
+}
+
+// locations caches time zones: time.LoadLocation reads zoneinfo files on
+// every call, which would dominate planning a query. A *time.Location is
+// immutable, so sharing one is safe.
+var locations sync.Map
+
+func loadLocation(name string) (*time.Location, error) {
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, loc)
+	return loc, nil
 }
 
 // wallClock formats t as the naive timestamp literal bound to queries.
