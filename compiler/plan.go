@@ -1,0 +1,273 @@
+package compiler
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Snapshot is what an environment holds now, as the metadata DB read it:
+// every object's hash and, for the diff, its canonical spec.
+type Snapshot struct {
+	Env      string
+	Revision int // 0 when the environment has none yet
+	Objects  map[string]SnapshotObject
+}
+
+// SnapshotObject is one object of a snapshot.
+type SnapshotObject struct {
+	Hash string
+	Spec json.RawMessage // fetched only for objects that the plan updates
+}
+
+// Action is what a plan does to an object.
+type Action string
+
+const (
+	ActionCreate Action = "create"
+	ActionUpdate Action = "update"
+	ActionDelete Action = "delete"
+)
+
+// Change is one object that differs between the manifest and the snapshot.
+type Change struct {
+	ID      string      `json:"id"`
+	Kind    string      `json:"kind"`
+	Action  Action      `json:"action"`
+	OldHash string      `json:"old_hash,omitempty"`
+	NewHash string      `json:"new_hash,omitempty"`
+	Fields  []FieldDiff `json:"fields,omitempty"`
+	// Because names the changed dependencies of an object whose own spec
+	// did not change.
+	Because []string `json:"because,omitempty"`
+}
+
+// FieldDiff is one changed value of an updated object, by path.
+type FieldDiff struct {
+	Path string `json:"path"`
+	Old  any    `json:"old,omitempty"`
+	New  any    `json:"new,omitempty"`
+}
+
+// Job is work a change implies for the runners. Its key is content-addressed:
+// the same object at the same hash always gives the same key, so a job is
+// never done twice.
+type Job struct {
+	Key        string `json:"key"`
+	Kind       string `json:"kind"` // query | csv | thumbnail | schedule
+	ObjectID   string `json:"object_id"`
+	InputsHash string `json:"inputs_hash"`
+}
+
+// Plan is the difference between a manifest and an environment's snapshot.
+type Plan struct {
+	Env          string   `json:"env"`
+	BaseRevision int      `json:"base_revision"`
+	ManifestHash string   `json:"manifest_hash"`
+	Changes      []Change `json:"changes"`
+	Jobs         []Job    `json:"jobs"`
+}
+
+// HasChanges reports whether applying the plan would change anything.
+func (p *Plan) HasChanges() bool { return len(p.Changes) > 0 }
+
+// Counts returns how many objects the plan creates, updates and deletes.
+func (p *Plan) Counts() (create, update, del int) {
+	for _, c := range p.Changes {
+		switch c.Action {
+		case ActionCreate:
+			create++
+		case ActionUpdate:
+			update++
+		case ActionDelete:
+			del++
+		}
+	}
+	return
+}
+
+// Diff compares the manifest with a snapshot by content hash. It is pure:
+// the caller reads the snapshot (and the specs of objects whose hash
+// changed) from the metadata DB.
+func Diff(m *Manifest, snap Snapshot) *Plan {
+	p := &Plan{Env: snap.Env, BaseRevision: snap.Revision, ManifestHash: m.Hash, Changes: []Change{}, Jobs: []Job{}}
+	want := m.ObjectSpecs()
+	changed := map[string]bool{}
+	for _, id := range sortedKeys(want) {
+		w := want[id]
+		old, ok := snap.Objects[id]
+		switch {
+		case !ok:
+			p.Changes = append(p.Changes, Change{ID: id, Kind: w.Kind, Action: ActionCreate, NewHash: w.Hash})
+			changed[id] = true
+		case old.Hash != w.Hash:
+			c := Change{ID: id, Kind: w.Kind, Action: ActionUpdate, OldHash: old.Hash, NewHash: w.Hash}
+			if old.Spec != nil {
+				c.Fields = diffJSON(old.Spec, w.Spec)
+			}
+			p.Changes = append(p.Changes, c)
+			changed[id] = true
+		}
+	}
+	for _, id := range sortedKeys(snap.Objects) {
+		if _, ok := want[id]; !ok {
+			p.Changes = append(p.Changes, Change{ID: id, Kind: strings.SplitN(id, "/", 2)[0], Action: ActionDelete, OldHash: snap.Objects[id].Hash})
+		}
+	}
+	// An update whose own fields are equal changed because a dependency did.
+	deps := m.dependencies()
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.Action == ActionUpdate && len(c.Fields) == 0 {
+			for _, d := range deps[c.ID] {
+				if changed[d] {
+					c.Because = append(c.Because, d)
+				}
+			}
+		}
+	}
+	p.Jobs = jobsFor(m, changed)
+	return p
+}
+
+// NeedsSpec lists the objects whose old spec Diff needs to describe an
+// update: those present in both with different hashes.
+func NeedsSpec(m *Manifest, snap Snapshot) []string {
+	var out []string
+	for id, w := range m.ObjectSpecs() {
+		if old, ok := snap.Objects[id]; ok && old.Hash != w.Hash {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// jobsFor derives the runners' work from the changed objects: a chart's
+// query result and CSV, a dashboard's thumbnail, an alert's or a report's
+// schedule. An unchanged object implies nothing.
+func jobsFor(m *Manifest, changed map[string]bool) []Job {
+	jobs := []Job{}
+	add := func(kind, id, hash string) {
+		jobs = append(jobs, Job{Key: kind + ":" + id + "@" + hash[:16], Kind: kind, ObjectID: id, InputsHash: hash})
+	}
+	for _, c := range m.Charts {
+		if changed[c.ID] {
+			add("query", c.ID, c.Hash)
+			add("csv", c.ID, c.Hash)
+		}
+	}
+	for _, d := range m.Dashboards {
+		if changed[d.ID] {
+			add("thumbnail", d.ID, d.Hash)
+		}
+	}
+	for _, a := range m.Alerts {
+		if changed[a.ID] {
+			add("schedule", a.ID, a.Hash)
+		}
+	}
+	for _, r := range m.Reports {
+		if changed[r.ID] {
+			add("schedule", r.ID, r.Hash)
+		}
+	}
+	return jobs
+}
+
+// ObjectSpec is one object of a manifest as the metadata DB stores it.
+type ObjectSpec struct {
+	Kind string
+	Hash string
+	Spec json.RawMessage // canonical JSON
+}
+
+// ObjectSpecs returns every object by ID with its canonical spec.
+func (m *Manifest) ObjectSpecs() map[string]ObjectSpec {
+	out := map[string]ObjectSpec{}
+	add := func(kind string, meta Meta, spec any) {
+		b, err := canonicalJSON(spec)
+		if err != nil {
+			// Specs are plain data built by this package.
+			panic(fmt.Sprintf("compiler: encode %s: %v", meta.ID, err))
+		}
+		out[meta.ID] = ObjectSpec{Kind: kind, Hash: meta.Hash, Spec: b}
+	}
+	for _, o := range m.Connections {
+		add("connection", o.Meta, o.Spec)
+	}
+	for _, o := range m.Datasets {
+		add("dataset", o.Meta, o.Spec)
+	}
+	for _, o := range m.Charts {
+		add("chart", o.Meta, o.Spec)
+	}
+	for _, o := range m.Dashboards {
+		add("dashboard", o.Meta, o.Spec)
+	}
+	for _, o := range m.Alerts {
+		add("alert", o.Meta, o.Spec)
+	}
+	for _, o := range m.Reports {
+		add("report", o.Meta, o.Spec)
+	}
+	return out
+}
+
+func (m *Manifest) dependencies() map[string][]string {
+	out := map[string][]string{}
+	for _, o := range m.Objects() {
+		out[o.ID] = o.DependsOn
+	}
+	return out
+}
+
+// diffJSON lists the leaves that differ between two JSON documents.
+func diffJSON(oldRaw, newRaw json.RawMessage) []FieldDiff {
+	var a, b any
+	if json.Unmarshal(oldRaw, &a) != nil || json.Unmarshal(newRaw, &b) != nil {
+		return nil
+	}
+	var out []FieldDiff
+	diffValue("", a, b, &out)
+	return out
+}
+
+func diffValue(path string, a, b any, out *[]FieldDiff) {
+	am, aMap := a.(map[string]any)
+	bm, bMap := b.(map[string]any)
+	if aMap && bMap {
+		keys := map[string]bool{}
+		for k := range am {
+			keys[k] = true
+		}
+		for k := range bm {
+			keys[k] = true
+		}
+		for _, k := range sortedKeys(keys) {
+			diffValue(joinPath(path, k), am[k], bm[k], out)
+		}
+		return
+	}
+	al, aList := a.([]any)
+	bl, bList := b.([]any)
+	if aList && bList && len(al) == len(bl) {
+		for i := range al {
+			diffValue(fmt.Sprintf("%s[%d]", path, i), al[i], bl[i], out)
+		}
+		return
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if string(ja) != string(jb) {
+		*out = append(*out, FieldDiff{Path: path, Old: a, New: b})
+	}
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}

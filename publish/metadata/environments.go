@@ -1,0 +1,91 @@
+package metadata
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Destroy removes an environment with its revisions and jobs. A persistent
+// environment is only removed with force.
+func (s *Store) Destroy(ctx context.Context, env, actor string, force bool) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("destroy %s: %w", env, err)
+	}
+	defer tx.Rollback()
+	if err := s.dialect.lockEnv(ctx, tx, env); err != nil {
+		return fmt.Errorf("destroy %s: lock: %w", env, err)
+	}
+	var kind string
+	if err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT kind FROM environments WHERE name = ?`), env).Scan(&kind); err != nil {
+		return fmt.Errorf("destroy %s: %w", env, ErrNoEnvironment)
+	}
+	if kind != "preview" && !force {
+		return fmt.Errorf("destroy %s: it is a persistent environment; pass --force to remove it and its history", env)
+	}
+	if err := s.deleteEnv(ctx, tx, env); err != nil {
+		return err
+	}
+	if err := s.audit(ctx, tx, actor, "destroy", env, fmt.Sprintf(`{"kind": %q}`, kind)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// deleteEnv removes an environment and everything that belongs to it.
+func (s *Store) deleteEnv(ctx context.Context, tx *sql.Tx, env string) error {
+	for _, q := range []string{
+		`UPDATE environments SET current_revision = NULL WHERE name = ?`,
+		`DELETE FROM jobs WHERE revision_id IN (SELECT id FROM revisions WHERE env = ?)`,
+		`DELETE FROM revision_objects WHERE revision_id IN (SELECT id FROM revisions WHERE env = ?)`,
+		`DELETE FROM revisions WHERE env = ?`,
+		`DELETE FROM alert_state WHERE env = ?`,
+		`DELETE FROM environments WHERE name = ?`,
+	} {
+		if _, err := s.exec(ctx, tx, q, env); err != nil {
+			return fmt.Errorf("delete environment %s: %w", env, err)
+		}
+	}
+	return nil
+}
+
+// GC removes previews whose time to live has passed, and objects that no
+// revision holds any more. It returns the environments it removed.
+func (s *Store) GC(ctx context.Context, actor string) (removed []string, objects int64, err error) {
+	envs, err := s.Environments(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	now := s.now()
+	for _, e := range envs {
+		if e.Kind != "preview" || e.ExpiresAt.IsZero() || e.ExpiresAt.After(now) {
+			continue
+		}
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return removed, 0, fmt.Errorf("gc: %w", err)
+		}
+		if err := s.dialect.lockEnv(ctx, tx, e.Name); err == nil {
+			err = s.deleteEnv(ctx, tx, e.Name)
+			if err == nil {
+				err = s.audit(ctx, tx, actor, "gc", e.Name, fmt.Sprintf(`{"expired_at": %q}`, e.ExpiresAt.UTC().Format(time.RFC3339)))
+			}
+			if err == nil {
+				err = tx.Commit()
+			}
+		}
+		tx.Rollback()
+		if err != nil {
+			return removed, 0, fmt.Errorf("gc %s: %w", e.Name, err)
+		}
+		removed = append(removed, e.Name)
+	}
+	res, err := s.db.ExecContext(ctx, `DELETE FROM objects WHERE NOT EXISTS (SELECT 1 FROM revision_objects ro WHERE ro.hash = objects.hash)`)
+	if err != nil {
+		return removed, 0, fmt.Errorf("gc objects: %w", err)
+	}
+	objects, _ = res.RowsAffected()
+	return removed, objects, nil
+}

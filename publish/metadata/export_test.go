@@ -1,0 +1,5 @@
+package metadata
+
+// SetAfterObjects sets the hook that runs inside Apply's transaction after
+// the objects are written, so tests can kill an apply halfway.
+func SetAfterObjects(s *Store, f func()) { s.afterObjects = f }

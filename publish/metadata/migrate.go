@@ -1,0 +1,113 @@
+package metadata
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func (s *Store) migrations() ([]migration, error) {
+	dir := path.Join("migrations", s.dialect.name)
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("migration %s: expected NNNN_name.sql", e.Name())
+		}
+		b, err := migrations.ReadFile(path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// SchemaVersion is the newest migration this binary knows.
+func (s *Store) SchemaVersion() int {
+	ms, _ := s.migrations()
+	if len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+// Version returns the schema version the database is at (0 when empty).
+func (s *Store) Version(ctx context.Context) (int, error) {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bic_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return 0, fmt.Errorf("create migrations table: %w", err)
+	}
+	var v sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT max(version) FROM bic_schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return int(v.Int64), nil
+}
+
+// Migrate applies the migrations the database lacks, each in its own
+// transaction, and returns how many it applied. A database migrated by a
+// newer bic is an error: this binary would not understand it.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	ms, err := s.migrations()
+	if err != nil {
+		return 0, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	// Two processes starting at once must not both migrate.
+	if err := s.dialect.lockEnv(ctx, tx, "bic-schema-migrations"); err != nil {
+		return 0, fmt.Errorf("migrate: lock: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bic_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return 0, fmt.Errorf("create migrations table: %w", err)
+	}
+	var cur sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM bic_schema_migrations`).Scan(&cur); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	latest := ms[len(ms)-1].version
+	if int(cur.Int64) > latest {
+		return 0, fmt.Errorf("%w: it is at schema version %d, this bic knows up to %d; upgrade bic", ErrSchemaTooNew, cur.Int64, latest)
+	}
+	n := 0
+	for _, m := range ms {
+		if m.version <= int(cur.Int64) {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return 0, fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.dialect.rebind(`INSERT INTO bic_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`), m.version, m.name, s.now().UTC().Format("2006-01-02T15:04:05Z")); err != nil {
+			return 0, fmt.Errorf("record migration %s: %w", m.name, err)
+		}
+		n++
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("migrate: commit: %w", err)
+	}
+	return n, nil
+}
