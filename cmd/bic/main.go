@@ -87,6 +87,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newValidateCmd(), newSchemaCmd(), newInitCmd(), newQueryCmd())
+	root.AddCommand(newValidateCmd(), newSchemaCmd(), newInitCmd(), newQueryCmd(),
+		newMigrateCmd(), newPlanCmd(), newApplyCmd(), newPreviewCmd(), newHistoryCmd(), newRollbackCmd(), newDestroyCmd(), newGCCmd())
 	return root
 }

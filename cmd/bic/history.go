@@ -1,0 +1,172 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/publish"
+)
+
+func newHistoryCmd() *cobra.Command {
+	var (
+		f      deployFlags
+		format string
+	)
+	cmd := &cobra.Command{
+		Use:   "history",
+		Short: "List an environment's revisions, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := f.openStore(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			revs, err := st.History(cmd.Context(), f.env)
+			if err != nil {
+				return &exitError{code: exitInvalid, err: err}
+			}
+			out := cmd.OutOrStdout()
+			if format == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(revs)
+			}
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "REVISION\tAPPLIED\tBY\tSOURCE\tCOMMIT\tOBJECTS\tJOBS\tSTATUS")
+			for _, r := range revs {
+				num := fmt.Sprint(r.Number)
+				if r.Current {
+					num += " *"
+				}
+				source := r.Source
+				if r.RollbackOf > 0 {
+					source = fmt.Sprintf("rollback to %d", r.RollbackOf)
+				}
+				commit := r.GitCommit
+				if len(commit) > 10 {
+					commit = commit[:10]
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", num, r.AppliedAt.UTC().Format(time.DateTime), r.AppliedBy, source, commit, r.Objects, r.Jobs, r.Status)
+			}
+			return tw.Flush()
+		},
+	}
+	f.register(cmd, "prod")
+	cmd.Flags().StringVar(&format, "format", "text", "text or json")
+	return cmd
+}
+
+func newRollbackCmd() *cobra.Command {
+	var (
+		f           deployFlags
+		to          int
+		autoApprove bool
+	)
+	cmd := &cobra.Command{
+		Use:   "rollback --to N",
+		Short: "Make an earlier revision's definitions current again, as a new revision",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if to <= 0 {
+				return usageErrorf("bic rollback needs --to N, a revision number from bic history")
+			}
+			st, err := f.openStore(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			m, err := st.Manifest(cmd.Context(), f.env, to)
+			if err != nil {
+				return &exitError{code: exitInvalid, err: err}
+			}
+			p, err := publish.Plan(cmd.Context(), st, m, f.env, "")
+			if err != nil {
+				return &exitError{code: exitRuntime, err: err}
+			}
+			out := cmd.OutOrStdout()
+			if err := compiler.WritePlanText(out, p); err != nil {
+				return err
+			}
+			if !p.HasChanges() {
+				return nil
+			}
+			if err := confirm(cmd, autoApprove, fmt.Sprintf("Roll %s back to the definitions of revision %d?", f.env, to)); err != nil {
+				return err
+			}
+			rev, _, err := publish.Rollback(cmd.Context(), st, f.env, to, actor())
+			if err != nil {
+				return applyError(err)
+			}
+			fmt.Fprintf(out, "\nApplied revision %d to %s: the definitions of revision %d, %d jobs enqueued.\n", rev.Number, f.env, to, rev.Jobs)
+			return nil
+		},
+	}
+	f.register(cmd, "prod")
+	cmd.Flags().IntVar(&to, "to", 0, "the revision to restore")
+	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "roll back without asking (needed off a terminal)")
+	return cmd
+}
+
+func newDestroyCmd() *cobra.Command {
+	var (
+		f     deployFlags
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:   "destroy --env NAME",
+		Short: "Remove an environment (a preview, or with --force any) and its history",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.env == "" {
+				return usageErrorf("bic destroy needs --env")
+			}
+			st, err := f.openStore(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.Destroy(cmd.Context(), f.env, actor(), force); err != nil {
+				return &exitError{code: exitInvalid, err: err}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Destroyed environment %s.\n", f.env)
+			return nil
+		},
+	}
+	f.register(cmd, "")
+	cmd.Flags().BoolVar(&force, "force", false, "also remove a persistent environment")
+	return cmd
+}
+
+func newGCCmd() *cobra.Command {
+	var f deployFlags
+	cmd := &cobra.Command{
+		Use:   "gc",
+		Short: "Remove expired previews and objects no revision holds",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := f.openStore(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			removed, objects, err := st.GC(cmd.Context(), actor())
+			if err != nil {
+				return &exitError{code: exitRuntime, err: err}
+			}
+			for _, e := range removed {
+				fmt.Fprintf(cmd.OutOrStdout(), "Removed expired preview %s.\n", e)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Removed %d expired preview(s) and %d unreferenced object(s).\n", len(removed), objects)
+			return nil
+		},
+	}
+	f.register(cmd, "")
+	cmd.Flags().Lookup("env").Hidden = true
+	return cmd
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/publish/metadata"
+	"github.com/bic-dev/bic/runner/warehouse"
+)
+
+// defaultMetadataURL is the embedded default: SQLite in the project folder.
+const defaultMetadataURL = "sqlite://.bic/bic.db"
+
+// deployFlags are the flags of the commands that read or write the metadata DB.
+type deployFlags struct {
+	dir      string
+	env      string
+	metadata string
+}
+
+func (f *deployFlags) register(cmd *cobra.Command, envDefault string) {
+	cmd.Flags().StringVarP(&f.dir, "project", "p", ".", "the project folder")
+	cmd.Flags().StringVar(&f.env, "env", envDefault, "the environment")
+	cmd.Flags().StringVar(&f.metadata, "metadata", "", "the metadata database URL (default: $BIC_METADATA_URL, bic.yaml's metadata, or "+defaultMetadataURL+")")
+}
+
+// metadataURL picks the database: the flag, then $BIC_METADATA_URL, then
+// bic.yaml, then SQLite in the project folder.
+func (f *deployFlags) metadataURL(m *compiler.Manifest) (string, error) {
+	raw := f.metadata
+	if raw == "" {
+		raw = os.Getenv("BIC_METADATA_URL")
+	}
+	if raw == "" && m != nil {
+		raw = m.Project.Metadata
+	}
+	if raw == "" {
+		return defaultMetadataURL, nil
+	}
+	return warehouse.Options{Env: os.LookupEnv}.Expand("metadata", "metadata", raw)
+}
+
+// openStore opens and migrates the metadata database.
+func (f *deployFlags) openStore(ctx context.Context, m *compiler.Manifest) (*metadata.Store, error) {
+	url, err := f.metadataURL(m)
+	if err != nil {
+		return nil, &exitError{code: exitRuntime, err: err}
+	}
+	st, err := metadata.Open(ctx, url, f.dir)
+	if err != nil {
+		return nil, &exitError{code: exitRuntime, err: err}
+	}
+	return st, nil
+}
+
+// compileProject compiles the project, printing its diagnostics; a project
+// with errors ends the command with exit status 1.
+func compileProject(cmd *cobra.Command, dir string) (*compiler.Manifest, error) {
+	res, err := compileDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Diagnostics) > 0 {
+		_ = writeDiagnostics(cmd.OutOrStdout(), cmd.ErrOrStderr(), "text", res)
+	}
+	if res.Manifest == nil {
+		return nil, &exitError{code: exitInvalid}
+	}
+	return res.Manifest, nil
+}
+
+// actor names who runs a command, for the history and the audit log.
+func actor() string {
+	for _, k := range []string{"BIC_ACTOR", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "USER"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return "unknown"
+}
+
+// gitInfo returns the commit and author of the project's checkout, if any.
+func gitInfo(ctx context.Context, dir string) (commit, author string) {
+	out, err := exec.CommandContext(ctx, "git", "-C", dir, "log", "-1", "--format=%H%n%an <%ae>").Output()
+	if err != nil {
+		return "", ""
+	}
+	commit, author, _ = strings.Cut(strings.TrimSpace(string(out)), "\n")
+	return commit, author
+}
+
+func newMigrateCmd() *cobra.Command {
+	var f deployFlags
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Create or upgrade the metadata database's tables",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			url, err := f.metadataURL(nil)
+			if err != nil {
+				return &exitError{code: exitRuntime, err: err}
+			}
+			st, err := metadata.Connect(cmd.Context(), url, f.dir)
+			if err != nil {
+				return &exitError{code: exitRuntime, err: err}
+			}
+			defer st.Close()
+			n, err := st.Migrate(cmd.Context())
+			if err != nil {
+				return &exitError{code: exitRuntime, err: err}
+			}
+			v, _ := st.Version(cmd.Context())
+			fmt.Fprintf(cmd.OutOrStdout(), "metadata database (%s) at schema version %d; applied %d migration(s)\n", st.Dialect(), v, n)
+			return nil
+		},
+	}
+	f.register(cmd, "")
+	cmd.Flags().Lookup("env").Hidden = true
+	return cmd
+}

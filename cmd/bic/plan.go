@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/publish"
+	"github.com/bic-dev/bic/publish/metadata"
+)
+
+func newPlanCmd() *cobra.Command {
+	var (
+		f        deployFlags
+		format   string
+		detailed bool
+	)
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what apply would change in an environment",
+		Long: `Plan compiles the project and compares it, object by object and by content
+hash, with the environment's current revision: what would be created, updated
+(with the fields that change) or deleted, and the jobs that implies.
+
+Exit status: 0 (with --detailed-exitcode: 0 no changes, 2 changes), 1 errors.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" && format != "markdown" {
+				return usageErrorf("unknown --format %q: expected text, json or markdown", format)
+			}
+			m, err := compileProject(cmd, f.dir)
+			if err != nil {
+				return err
+			}
+			st, err := f.openStore(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			p, err := publish.Plan(cmd.Context(), st, m, f.env, "")
+			if err != nil {
+				return &exitError{code: exitRuntime, err: err}
+			}
+			if err := writePlan(cmd.OutOrStdout(), p, format); err != nil {
+				return err
+			}
+			if detailed && p.HasChanges() {
+				return &exitError{code: 2}
+			}
+			return nil
+		},
+	}
+	f.register(cmd, "prod")
+	cmd.Flags().StringVar(&format, "format", "text", "text, json, or markdown (for a pull-request comment)")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, as terraform does")
+	return cmd
+}
+
+func writePlan(w io.Writer, p *compiler.Plan, format string) error {
+	switch format {
+	case "json":
+		return compiler.WritePlanJSON(w, p)
+	case "markdown":
+		return compiler.WritePlanMarkdown(w, p)
+	default:
+		return compiler.WritePlanText(w, p)
+	}
+}
+
+func newApplyCmd() *cobra.Command {
+	var (
+		f           deployFlags
+		autoApprove bool
+	)
+	cmd := &cobra.Command{
+		Use:   "apply",
+		Short: "Record the project as a new revision of an environment and enqueue its jobs",
+		Long: `Apply plans like bic plan, asks for confirmation on a terminal, then writes the
+revision, its objects and the jobs it implies in one transaction. Concurrent
+applies to one environment are serialized; an apply planned against a revision
+that is no longer current fails instead of overwriting it. Off a terminal (in
+CI) it needs --auto-approve.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := compileProject(cmd, f.dir)
+			if err != nil {
+				return err
+			}
+			st, err := f.openStore(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			p, err := publish.Plan(cmd.Context(), st, m, f.env, "")
+			if err != nil {
+				return &exitError{code: exitRuntime, err: err}
+			}
+			out := cmd.OutOrStdout()
+			if err := compiler.WritePlanText(out, p); err != nil {
+				return err
+			}
+			if !p.HasChanges() && p.BaseRevision > 0 {
+				return nil
+			}
+			if err := confirm(cmd, autoApprove, fmt.Sprintf("Apply these changes to %s?", f.env)); err != nil {
+				return err
+			}
+			commit, author := gitInfo(cmd.Context(), f.dir)
+			rev, err := st.Apply(cmd.Context(), metadata.ApplyRequest{Env: f.env, Plan: p, Manifest: m, GitCommit: commit, GitAuthor: author, AppliedBy: actor()})
+			if err != nil {
+				return applyError(err)
+			}
+			fmt.Fprintf(out, "\nApplied revision %d to %s: %d objects, %d jobs enqueued.\n", rev.Number, f.env, rev.Objects, rev.Jobs)
+			return nil
+		},
+	}
+	f.register(cmd, "prod")
+	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking (needed off a terminal, as in CI)")
+	return cmd
+}
+
+// applyError turns the store's refusals into messages without stack-like wrapping.
+func applyError(err error) error {
+	if errors.Is(err, metadata.ErrStale) || errors.Is(err, metadata.ErrNoChanges) {
+		return &exitError{code: exitInvalid, err: err}
+	}
+	return &exitError{code: exitRuntime, err: err}
+}
+
+// confirm asks for "yes" on a terminal; off a terminal, or in CI, only
+// --auto-approve goes on.
+func confirm(cmd *cobra.Command, autoApprove bool, question string) error {
+	if autoApprove {
+		return nil
+	}
+	stdin, ok := cmd.InOrStdin().(*os.File)
+	if !ok || !term.IsTerminal(int(stdin.Fd())) || os.Getenv("CI") != "" {
+		return usageErrorf("not applying: pass --auto-approve to apply without a terminal to confirm on (as in CI)")
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "\n%s Only 'yes' will be accepted: ", question)
+	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return &exitError{code: exitInvalid, err: errors.New("cancelled: nothing was applied")}
+	}
+	return nil
+}
+
+func newPreviewCmd() *cobra.Command {
+	var (
+		f    deployFlags
+		ttl  string
+		base string
+	)
+	cmd := &cobra.Command{
+		Use:   "preview --env NAME",
+		Short: "Apply the project into an ephemeral environment, such as one per pull request",
+		Long: `Preview applies without asking into an environment that expires: each run
+renews it for --ttl, and bic gc removes it once expired. Its first revision is
+planned against --base, so it only computes what differs from it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.env == "" {
+				return usageErrorf("bic preview needs --env, such as --env pr-42")
+			}
+			d, err := parseTTL(ttl)
+			if err != nil {
+				return usageErrorf("--ttl: %v", err)
+			}
+			m, err := compileProject(cmd, f.dir)
+			if err != nil {
+				return err
+			}
+			st, err := f.openStore(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			p, err := publish.Plan(cmd.Context(), st, m, f.env, base)
+			if err != nil {
+				return &exitError{code: exitRuntime, err: err}
+			}
+			out := cmd.OutOrStdout()
+			if err := compiler.WritePlanText(out, p); err != nil {
+				return err
+			}
+			if !p.HasChanges() && p.BaseRevision > 0 {
+				return nil
+			}
+			commit, author := gitInfo(cmd.Context(), f.dir)
+			rev, err := st.Apply(cmd.Context(), metadata.ApplyRequest{Env: f.env, Plan: p, Manifest: m, Source: "preview",
+				GitCommit: commit, GitAuthor: author, AppliedBy: actor(), Preview: &metadata.PreviewOptions{Base: base, TTL: d}})
+			if err != nil {
+				return applyError(err)
+			}
+			fmt.Fprintf(out, "\nApplied revision %d to preview %s (expires in %s): %d objects, %d jobs enqueued.\n", rev.Number, f.env, ttl, rev.Objects, rev.Jobs)
+			return nil
+		},
+	}
+	f.register(cmd, "")
+	cmd.Flags().StringVar(&ttl, "ttl", "7d", "how long the preview lives after its last apply (such as 12h or 7d)")
+	cmd.Flags().StringVar(&base, "base", "prod", "the environment the preview starts from")
+	return cmd
+}
+
+// parseTTL reads durations with a d for days as well as Go's units.
+func parseTTL(s string) (time.Duration, error) {
+	if strings.HasSuffix(s, "d") {
+		var n int
+		if _, err := fmt.Sscanf(s, "%dd", &n); err != nil || n <= 0 {
+			return 0, fmt.Errorf("expected a duration such as 12h or 7d, found %q", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("expected a duration such as 12h or 7d, found %q", s)
+	}
+	return d, nil
+}
