@@ -104,7 +104,7 @@ func Diff(m *Manifest, snap Snapshot) *Plan {
 		case old.Hash != w.Hash:
 			c := Change{ID: id, Kind: w.Kind, Action: ActionUpdate, OldHash: old.Hash, NewHash: w.Hash}
 			if old.Spec != nil {
-				c.Fields = diffJSON(old.Spec, w.Spec)
+				c.Fields = diffJSON(old.Spec, w.JSON())
 			}
 			p.Changes = append(p.Changes, c)
 			changed[id] = true
@@ -180,19 +180,25 @@ func jobsFor(m *Manifest, changed map[string]bool) []Job {
 type ObjectSpec struct {
 	Kind string
 	Hash string
-	Spec json.RawMessage // canonical JSON
+	spec any
 }
 
-// ObjectSpecs returns every object by ID with its canonical spec.
+// JSON is the object's spec as canonical JSON. It is computed on demand:
+// a plan needs it only for the objects that changed.
+func (o ObjectSpec) JSON() json.RawMessage {
+	b, err := canonicalJSON(o.spec)
+	if err != nil {
+		// Specs are plain data built by this package.
+		panic(fmt.Sprintf("compiler: encode %s spec: %v", o.Kind, err))
+	}
+	return b
+}
+
+// ObjectSpecs returns every object by ID.
 func (m *Manifest) ObjectSpecs() map[string]ObjectSpec {
 	out := map[string]ObjectSpec{}
 	add := func(kind string, meta Meta, spec any) {
-		b, err := canonicalJSON(spec)
-		if err != nil {
-			// Specs are plain data built by this package.
-			panic(fmt.Sprintf("compiler: encode %s: %v", meta.ID, err))
-		}
-		out[meta.ID] = ObjectSpec{Kind: kind, Hash: meta.Hash, Spec: b}
+		out[meta.ID] = ObjectSpec{Kind: kind, Hash: meta.Hash, spec: spec}
 	}
 	for _, o := range m.Connections {
 		add("connection", o.Meta, o.Spec)

@@ -122,7 +122,7 @@ func (s *Store) Apply(ctx context.Context, req ApplyRequest) (Revision, error) {
 			continue
 		}
 		o := specs[c.ID]
-		newObjects = append(newObjects, []any{o.Hash, o.Kind, c.ID, string(o.Spec)})
+		newObjects = append(newObjects, []any{o.Hash, o.Kind, c.ID, string(o.JSON())})
 	}
 	if err := s.insertRows(ctx, tx, `INSERT INTO objects (hash, kind, id, spec) VALUES `, ` ON CONFLICT (hash) DO NOTHING`, 4, newObjects); err != nil {
 		return Revision{}, fmt.Errorf("apply to %s: write objects: %w", req.Env, err)
