@@ -41,8 +41,10 @@ Exit status: 0 when the project is valid, 1 when it has errors, 2 for usage erro
 			}
 			out := cmd.OutOrStdout()
 			diagOut := out
-			if manifest {
-				// stdout carries the manifest alone, so it stays one JSON document.
+			if manifest && format == "json" {
+				// stdout carries the manifest alone, so it stays one JSON
+				// document; GitHub annotations stay on stdout, where the
+				// runner reads workflow commands.
 				diagOut = cmd.ErrOrStderr()
 			}
 			if err := writeDiagnostics(diagOut, cmd.ErrOrStderr(), format, res); err != nil {
