@@ -13,6 +13,9 @@ lint:
 bench:
 	go build -o /tmp/bic ./cmd/bic
 	go run ./bench/validate -bic /tmp/bic
+	go run ./bench/apply
+	go test -run '^$$' -bench 'PlanChart' ./compiler
+	go test -run '^$$' -bench 'Encoders' ./runner/result
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
