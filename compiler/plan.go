@@ -62,8 +62,10 @@ type Job struct {
 
 // Plan is the difference between a manifest and an environment's snapshot.
 type Plan struct {
-	Env          string   `json:"env"`
-	BaseRevision int      `json:"base_revision"`
+	Env          string `json:"env"`
+	BaseRevision int    `json:"base_revision"`
+	// Against names the environment a new preview was diffed against.
+	Against      string   `json:"against,omitempty"`
 	ManifestHash string   `json:"manifest_hash"`
 	Changes      []Change `json:"changes"`
 	Jobs         []Job    `json:"jobs"`

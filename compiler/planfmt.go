@@ -17,12 +17,21 @@ var actionSigns = map[Action]string{ActionCreate: "+", ActionUpdate: "~", Action
 // WritePlanText prints a plan for a terminal, as terraform does.
 func WritePlanText(w io.Writer, p *Plan) error {
 	var b strings.Builder
-	if !p.HasChanges() {
+	switch {
+	case !p.HasChanges() && p.BaseRevision == 0 && p.Against != "":
+		fmt.Fprintf(&b, "No changes from %s: %s starts as a copy of it, with nothing to compute.\n", p.Against, p.Env)
+		_, err := io.WriteString(w, b.String())
+		return err
+	case !p.HasChanges():
 		fmt.Fprintf(&b, "No changes: %s is up to date at revision %d.\n", p.Env, p.BaseRevision)
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	fmt.Fprintf(&b, "Plan for %s (revision %d → %d):\n\n", p.Env, p.BaseRevision, p.BaseRevision+1)
+	if p.Against != "" {
+		fmt.Fprintf(&b, "Plan for %s, against %s:\n\n", p.Env, p.Against)
+	} else {
+		fmt.Fprintf(&b, "Plan for %s (revision %d → %d):\n\n", p.Env, p.BaseRevision, p.BaseRevision+1)
+	}
 	forEachListed(p, func(c Change) {
 		fmt.Fprintf(&b, "  %s %s %s", actionSigns[c.Action], c.Action, c.ID)
 		if len(c.Because) > 0 {

@@ -27,6 +27,9 @@ func Plan(ctx context.Context, store *metadata.Store, m *compiler.Manifest, env,
 	}
 	p := compiler.Diff(m, against)
 	p.Env, p.BaseRevision = env, snap.Revision
+	if against.Env != env {
+		p.Against = against.Env
+	}
 	return p, nil
 }
 

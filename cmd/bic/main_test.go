@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -16,6 +20,42 @@ func TestMain(m *testing.M) {
 
 // TestScripts runs the CLI scenarios in testdata/script: each is a txtar
 // archive of project files plus the commands a user types and what they see.
+//
+// Scripts marked [postgres] use the real PostgreSQL of BIC_TEST_POSTGRES_URL
+// as the metadata database, in a fresh schema: $BIC_TEST_METADATA_URL.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata/script"})
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			url := os.Getenv("BIC_TEST_POSTGRES_URL")
+			if url == "" {
+				return nil
+			}
+			schema := fmt.Sprintf("bic_script_%d", time.Now().UnixNano())
+			sep := "?"
+			if strings.Contains(url, "?") {
+				sep = "&"
+			}
+			env.Setenv("BIC_TEST_METADATA_URL", url+sep+"search_path="+schema)
+			env.Defer(func() {
+				if db, err := sql.Open("pgx", url); err == nil {
+					db.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE")
+					db.Close()
+				}
+			})
+			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond != "postgres" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			if os.Getenv("BIC_TEST_POSTGRES_URL") != "" {
+				return true, nil
+			}
+			if os.Getenv("CI") == "true" {
+				return false, fmt.Errorf("BIC_TEST_POSTGRES_URL is not set: CI must provide PostgreSQL")
+			}
+			return false, nil
+		},
+	})
 }

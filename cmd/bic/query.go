@@ -25,6 +25,7 @@ func newQueryCmd() *cobra.Command {
 		showSQL bool
 		dryRun  bool
 		nowFlag string
+		conn    string
 	)
 	cmd := &cobra.Command{
 		Use:   "query DASHBOARD/CHART",
@@ -73,6 +74,14 @@ parameters, never written into the SQL.`,
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
+			if conn != "" {
+				// The same chart on another warehouse holding the same tables.
+				c, ok := m.Connection(conn)
+				if !ok {
+					return usageErrorf("no connection %q in %s", conn, dir)
+				}
+				q.Connection, q.Dialect = c.Spec.Name, c.Spec.Type
+			}
 			if showSQL || dryRun {
 				s, err := q.SQL()
 				if err != nil {
@@ -98,6 +107,7 @@ parameters, never written into the SQL.`,
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, json (as served to charts) or csv")
 	cmd.Flags().BoolVar(&showSQL, "sql", false, "print the SQL and its parameters to stderr before the result")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the SQL and its parameters, and do not run it")
+	cmd.Flags().StringVar(&conn, "connection", "", "run on this connection of the project instead of the dataset's (its tables must match)")
 	cmd.Flags().StringVar(&nowFlag, "now", "", "resolve relative time ranges as of this time (RFC 3339), instead of now")
 	return cmd
 }

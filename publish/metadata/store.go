@@ -97,7 +97,32 @@ func Connect(ctx context.Context, rawURL, dir string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to metadata database %s: %w", redact(rawURL), err)
 	}
+	if d.name == "postgres" {
+		if err := createSearchPathSchema(ctx, db, rawURL); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return &Store{db: db, dialect: d, now: time.Now}, nil
+}
+
+// createSearchPathSchema creates the schema a postgres URL's search_path
+// names first, so that bic can keep its tables apart in a shared database.
+func createSearchPathSchema(ctx context.Context, db *sql.DB, rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil
+	}
+	schema, _, _ := strings.Cut(u.Query().Get("search_path"), ",")
+	schema = strings.TrimSpace(schema)
+	if schema == "" || schema == "public" {
+		return nil
+	}
+	quoted := `"` + strings.ReplaceAll(schema, `"`, `""`) + `"`
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoted); err != nil {
+		return fmt.Errorf("create metadata schema %s: %w", schema, err)
+	}
+	return nil
 }
 
 // redact hides a URL's password for messages.

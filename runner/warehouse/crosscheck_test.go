@@ -2,16 +2,13 @@ package warehouse_test
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/runner/result"
@@ -19,6 +16,7 @@ import (
 	"github.com/bic-dev/bic/runner/warehouse"
 	"github.com/bic-dev/bic/runner/warehouse/duckdb"
 	"github.com/bic-dev/bic/runner/warehouse/postgres"
+	"github.com/bic-dev/bic/runner/warehouse/warehousetest"
 )
 
 const shopDir = "../../examples/shop"
@@ -58,82 +56,19 @@ func openDuck(t *testing.T, m *compiler.Manifest) *duckdb.Conn {
 	return c
 }
 
-// loadPostgres copies the example's tables into a fresh schema, with the
-// column types DuckDB read from the CSV files, and returns a connection
-// whose search_path is that schema.
+// loadPostgres loads the example's tables into a fresh schema and returns
+// a connection whose search_path is that schema.
 func loadPostgres(t *testing.T, m *compiler.Manifest, duck *duckdb.Conn) *postgres.Conn {
 	t.Helper()
 	url := servicetest.Postgres(t)
-	ctx := context.Background()
-	schema := fmt.Sprintf("bic_test_%d", time.Now().UnixNano())
-	admin, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", url, err)
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), url)
-		if err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
 	spec, _ := m.Connection("warehouse")
-	for table, file := range spec.Spec.Files {
-		rows, err := duck.DB().QueryContext(ctx, "SELECT column_name, column_type FROM (DESCRIBE "+table+")")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cols []string
-		for rows.Next() {
-			var name, typ string
-			if err := rows.Scan(&name, &typ); err != nil {
-				t.Fatal(err)
-			}
-			cols = append(cols, name+" "+pgType(typ))
-		}
-		rows.Close()
-		if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE TABLE %s.%s (%s)", schema, table, strings.Join(cols, ", "))); err != nil {
-			t.Fatal(err)
-		}
-		f, err := os.Open(filepath.Join(shopDir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = admin.PgConn().CopyFrom(ctx, f, fmt.Sprintf("COPY %s.%s FROM STDIN WITH (FORMAT csv, HEADER true)", schema, table))
-		f.Close()
-		if err != nil {
-			t.Fatalf("load %s: %v", table, err)
-		}
-	}
-	pg, err := postgres.Open(ctx, compiler.Connection{Name: "analytics", Type: "postgres", URL: url, Schema: schema}, warehouse.Options{Location: berlin(t)})
+	schema := warehousetest.LoadPostgres(t, url, shopDir, spec.Spec)
+	pg, err := postgres.Open(context.Background(), compiler.Connection{Name: "analytics", Type: "postgres", URL: url, Schema: schema}, warehouse.Options{Location: berlin(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pg.Close() })
 	return pg
-}
-
-// pgType maps DuckDB's type for a CSV column to PostgreSQL's. Text uses the
-// C collation so both databases sort strings the same way.
-func pgType(duck string) string {
-	switch duck {
-	case "BIGINT", "INTEGER", "SMALLINT", "TINYINT":
-		return "bigint"
-	case "DOUBLE", "FLOAT":
-		return "double precision"
-	case "BOOLEAN":
-		return "boolean"
-	case "DATE":
-		return "date"
-	case "TIMESTAMP":
-		return "timestamp"
-	default:
-		return `text COLLATE "C"`
-	}
 }
 
 func run(t *testing.T, conn warehouse.Conn, q *compiler.Query, dialect string) *result.Result {
