@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/runner/result"
 	"github.com/bic-dev/bic/runner/servicetest"
