@@ -3,6 +3,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -125,7 +126,8 @@ func (c *Conn) Query(ctx context.Context, sql string, args []any) (warehouse.Row
 
 // describe keeps PostgreSQL's message, position and hint, which say what is wrong with the SQL.
 func describe(err error) error {
-	if pe, ok := err.(*pgconn.PgError); ok {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
 		msg := fmt.Sprintf("postgres: %s (SQLSTATE %s)", pe.Message, pe.Code)
 		if pe.Position > 0 {
 			msg += fmt.Sprintf(" at character %d", pe.Position)
