@@ -33,6 +33,9 @@ func (m *Manifest) ParseFilterArgs(dashboard string, args []string) (FilterState
 			return nil, fmt.Errorf("dashboard %s has no filter %q%s; its filters: %s", dashboard, name, didYouMean(name, names), listOr(names))
 		}
 		if value == "" {
+			if f.Required {
+				return nil, fmt.Errorf("filter %s is required: give it a value", name)
+			}
 			state[name] = nil
 			continue
 		}
@@ -67,6 +70,14 @@ func (m *Manifest) ParseFilterArgs(dashboard string, args []string) (FilterState
 			state[name] = value
 		default:
 			state[name] = value
+		}
+		// The same checks as for defaults in the project files.
+		dimType := ""
+		if ds, ok := m.Dataset(f.Dataset); ok {
+			dimType = ds.Spec.Dimensions[f.Dimension].Type
+		}
+		if msg := filterValueFits(f.Type, dimType, state[name], f.Values); msg != "" {
+			return nil, fmt.Errorf("filter %s: the value %s", name, msg)
 		}
 	}
 	return state, nil

@@ -178,7 +178,11 @@ func identifyYAML(doc *Node, sink *diagSink) (object, bool) {
 				break
 			}
 		}
-		sink.errorf(doc.Pos, CodeUnknownObject, "expected one of the keys dataset, dashboard, alert or report naming the object, found keys %s%s", strings.Join(doc.Keys, ", "), hint)
+		found := "found keys " + strings.Join(doc.Keys, ", ")
+		if len(doc.Keys) == 0 {
+			found = "found only _ helper keys"
+		}
+		sink.errorf(doc.Pos, CodeUnknownObject, "expected one of the keys dataset, dashboard, alert or report naming the object, %s%s", found, hint)
 		return object{}, false
 	case 1:
 		nameNode := doc.Get(string(found[0]))

@@ -224,8 +224,11 @@ func (r *resolver) checkURLSecret(pos Pos, conn, raw string) {
 		return
 	}
 	if !strings.HasPrefix(raw, "postgres://") && !strings.HasPrefix(raw, "postgresql://") {
-		scheme, _, _ := strings.Cut(raw, "://")
-		r.sink.errorf(pos, CodeInvalid, "connection %q: url must start with postgres:// or postgresql://, found %q", conn, scheme+"://")
+		found := raw
+		if scheme, _, ok := strings.Cut(raw, "://"); ok {
+			found = scheme + "://"
+		}
+		r.sink.errorf(pos, CodeInvalid, "connection %q: url must start with postgres:// or postgresql://, found %q", conn, found)
 		return
 	}
 	if literalSecretInURL(raw) {
@@ -240,6 +243,10 @@ func literalSecretInURL(raw string) bool {
 	raw = envRefRE.ReplaceAllString(raw, envToken)
 	if i := strings.Index(raw, "://"); i >= 0 {
 		rest := raw[i+3:]
+		// The userinfo is in the authority, before the path or query.
+		if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+			rest = rest[:end]
+		}
 		if at := strings.LastIndex(rest, "@"); at >= 0 {
 			if _, pw, ok := strings.Cut(rest[:at], ":"); ok && pw != "" && pw != envToken {
 				return true

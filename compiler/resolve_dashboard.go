@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // defaultLimit is the row limit of a chart that sets none, as in Superset.
@@ -283,8 +284,25 @@ func describeAny(v any) string {
 	return fmt.Sprint(v)
 }
 
+// isDateLike accepts a date (2024-01-31) or a date and time
+// (2024-01-31 10:00:00, 2024-01-31T10:00:00).
 func isDateLike(s string) bool {
-	return len(s) >= 10 && s[4] == '-' && s[7] == '-'
+	if len(s) < 10 {
+		return false
+	}
+	if _, err := time.Parse(time.DateOnly, s[:10]); err != nil {
+		return false
+	}
+	if len(s) == 10 {
+		return true
+	}
+	rest := strings.Replace(s, "T", " ", 1)
+	for _, layout := range []string{time.DateTime, "2006-01-02 15:04", "2006-01-02 15:04:05.999999"} {
+		if _, err := time.Parse(layout, rest); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *resolver) checkFilter(dash string, n *Node, f *Filter, charts []Chart) *DatasetObject {

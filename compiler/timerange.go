@@ -42,8 +42,8 @@ func checkTimeRange(s string) error {
 			if err != nil {
 				return fmt.Errorf("%q is not a date", m[2])
 			}
-			if !to.After(from) {
-				return fmt.Errorf("the span ends on %s, not after its start %s", m[2], m[1])
+			if to.Before(from) {
+				return fmt.Errorf("the span ends on %s, before its start %s", m[2], m[1])
 			}
 		}
 		return nil

@@ -57,8 +57,11 @@ parameters, never written into the SQL.`,
 			if err != nil {
 				return err
 			}
-			if res.Diagnostics.HasErrors(false) {
+			if len(res.Diagnostics) > 0 {
+				// Warnings too: a filter that applies to no chart explains an odd result.
 				_ = writeDiagnostics(cmd.OutOrStdout(), cmd.ErrOrStderr(), "text", res)
+			}
+			if res.Diagnostics.HasErrors(false) {
 				return &exitError{code: exitInvalid}
 			}
 			m := res.Manifest
