@@ -36,19 +36,11 @@ Exit status: 0 (with --detailed-exitcode: 0 no changes, 2 changes), 1 errors.`,
 			if format != "text" && format != "json" && format != "markdown" {
 				return usageErrorf("unknown --format %q: expected text, json or markdown", format)
 			}
-			m, err := compileProject(cmd, f.dir)
-			if err != nil {
-				return err
-			}
-			st, err := f.openStore(cmd.Context(), m)
+			_, st, p, err := f.planProject(cmd, "")
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			p, err := publish.Plan(cmd.Context(), st, m, f.env, "")
-			if err != nil {
-				return &exitError{code: exitRuntime, err: err}
-			}
 			if err := writePlan(cmd.OutOrStdout(), p, format); err != nil {
 				return err
 			}
@@ -62,6 +54,26 @@ Exit status: 0 (with --detailed-exitcode: 0 no changes, 2 changes), 1 errors.`,
 	cmd.Flags().StringVar(&format, "format", "text", "text, json, or markdown (for a pull-request comment)")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, as terraform does")
 	return cmd
+}
+
+// planProject compiles the project, opens the metadata database and plans
+// the environment against its current revision (or base's, for a new
+// preview). The caller closes the store.
+func (f *deployFlags) planProject(cmd *cobra.Command, base string) (*compiler.Manifest, *metadata.Store, *compiler.Plan, error) {
+	m, err := compileProject(cmd, f.dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	st, err := f.openStore(cmd.Context(), m)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p, err := publish.Plan(cmd.Context(), st, m, f.env, base)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, &exitError{code: exitRuntime, err: err}
+	}
+	return m, st, p, nil
 }
 
 func writePlan(w io.Writer, p *compiler.Plan, format string) error {
@@ -90,19 +102,11 @@ that is no longer current fails instead of overwriting it. Off a terminal (in
 CI) it needs --auto-approve.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := compileProject(cmd, f.dir)
-			if err != nil {
-				return err
-			}
-			st, err := f.openStore(cmd.Context(), m)
+			m, st, p, err := f.planProject(cmd, "")
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			p, err := publish.Plan(cmd.Context(), st, m, f.env, "")
-			if err != nil {
-				return &exitError{code: exitRuntime, err: err}
-			}
 			out := cmd.OutOrStdout()
 			if err := compiler.WritePlanText(out, p); err != nil {
 				return err
@@ -174,19 +178,11 @@ planned against --base, so it only computes what differs from it.`,
 			if err != nil {
 				return usageErrorf("--ttl: %v", err)
 			}
-			m, err := compileProject(cmd, f.dir)
-			if err != nil {
-				return err
-			}
-			st, err := f.openStore(cmd.Context(), m)
+			m, st, p, err := f.planProject(cmd, base)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			p, err := publish.Plan(cmd.Context(), st, m, f.env, base)
-			if err != nil {
-				return &exitError{code: exitRuntime, err: err}
-			}
 			out := cmd.OutOrStdout()
 			if err := compiler.WritePlanText(out, p); err != nil {
 				return err
