@@ -62,8 +62,8 @@ func (c *Compiler) Compile(fsys fs.FS) Result {
 
 // checkAll validates every object against the schema, spread over the
 // machine's cores, and reports which passed.
-func (c *Compiler) checkAll(l *loaded, sink *diagSink) []bool {
-	ok := make([]bool, len(l.objects))
+func (c *Compiler) checkAll(l *loaded, sink *diagSink) []checkResult {
+	ok := make([]checkResult, len(l.objects))
 	sinks := make([]diagSink, len(l.objects))
 	parallel(len(l.objects), func(i int) {
 		o := l.objects[i]
@@ -72,7 +72,7 @@ func (c *Compiler) checkAll(l *loaded, sink *diagSink) []bool {
 	for _, s := range sinks {
 		sink.list = append(sink.list, s.list...)
 	}
-	if l.project != nil && !c.schema.check(KindProject, l.project, sink) {
+	if l.project != nil && c.schema.check(KindProject, l.project, sink) == checkFailed {
 		l.project = nil
 	}
 	return ok

@@ -38,7 +38,7 @@ func (r *resolver) hash(kind Kind, spec any, deps map[string]string) string {
 	return h
 }
 
-func resolve(fsys fs.FS, l *loaded, checked []bool, sink *diagSink) (*Manifest, time.Duration) {
+func resolve(fsys fs.FS, l *loaded, checked []checkResult, sink *diagSink) (*Manifest, time.Duration) {
 	r := &resolver{
 		fsys:        fsys,
 		sink:        sink,
@@ -61,7 +61,7 @@ func resolve(fsys fs.FS, l *loaded, checked []bool, sink *diagSink) (*Manifest, 
 			continue
 		}
 		firstAt[id] = o.node.PosAt(string(o.kind))
-		if !checked[i] {
+		if checked[i] == checkFailed {
 			if r.broken[o.kind] == nil {
 				r.broken[o.kind] = map[string]bool{}
 			}

@@ -103,7 +103,19 @@ func (s *Schema) Root() cue.Value { return s.root }
 // check validates one object's tree against its definition and reports
 // every problem found: the walk finds unknown and missing keys and wrong
 // shapes; CUE finds values that break a constraint.
-func (s *Schema) check(kind Kind, n *Node, sink *diagSink) bool {
+// checkResult says what the schema stage found in an object.
+type checkResult int
+
+const (
+	checkOK checkResult = iota
+	// checkUnknownKeys: the object's only errors are keys the schema does
+	// not know; what it does say is sound, so its references are still
+	// resolved and every error is reported in one run.
+	checkUnknownKeys
+	checkFailed
+)
+
+func (s *Schema) check(kind Kind, n *Node, sink *diagSink) checkResult {
 	c := &shapeChecker{sink: sink, kind: kind, reported: map[string]bool{}}
 	c.walk(n, s.shapes[kind], nil)
 	w := <-s.workers
@@ -116,13 +128,21 @@ func (s *Schema) check(kind Kind, n *Node, sink *diagSink) bool {
 		s.mu.Unlock()
 	}
 	s.workers <- w
-	return !c.failed
+	switch {
+	case c.serious:
+		return checkFailed
+	case c.failed:
+		return checkUnknownKeys
+	}
+	return checkOK
 }
 
 type shapeChecker struct {
 	sink   *diagSink
 	kind   Kind
 	failed bool
+	// serious is set by any error but an unknown key.
+	serious bool
 	// reported holds the paths the walk reported, so CUE's words for the
 	// same problem (or one below it) are not added.
 	reported map[string]bool
@@ -130,6 +150,9 @@ type shapeChecker struct {
 
 func (c *shapeChecker) errorf(pos Pos, code, format string, args ...any) {
 	c.failed = true
+	if code != CodeUnknownKey {
+		c.serious = true
+	}
 	c.sink.errorf(pos, code, format, args...)
 }
 
@@ -175,6 +198,9 @@ func (c *shapeChecker) walk(n *Node, s *shape, path []any) {
 			c.errorf(v.KeyPos, CodeUnknownKey, "unknown key %q in %s%s", key, c.context(path), didYouMean(key, s.names))
 		}
 		for _, name := range s.names {
+			if s.fields[name].required && n.Get(name) == nil {
+				c.serious = true
+			}
 			// A misspelt required key is reported once, as the unknown key.
 			if s.fields[name].required && n.Get(name) == nil && !suggested[name] {
 				c.errorf(n.Pos, CodeMissingKey, "missing required key %q in %s", name, c.context(path))
