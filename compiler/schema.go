@@ -117,6 +117,13 @@ const (
 
 func (s *Schema) check(kind Kind, n *Node, sink *diagSink) checkResult {
 	c := &shapeChecker{sink: sink, kind: kind, reported: map[string]bool{}}
+	nameNode := n.Get(string(kind))
+	if kind == KindProject {
+		nameNode = n.Get("name")
+	}
+	if nameNode != nil && nameNode.Kind == KindString && nameRE.MatchString(nameNode.Str) {
+		c.name = nameNode.Str
+	}
 	c.walk(n, s.shapes[kind], nil)
 	w := <-s.workers
 	v := w.defs[kind].Unify(w.ctx.Encode(n.Any()))
@@ -140,6 +147,7 @@ func (s *Schema) check(kind Kind, n *Node, sink *diagSink) checkResult {
 type shapeChecker struct {
 	sink   *diagSink
 	kind   Kind
+	name   string // the object's name, when it has a valid one
 	failed bool
 	// serious is set by any error but an unknown key.
 	serious bool
@@ -310,18 +318,23 @@ func pathKey(path []any) string {
 // subject names the value at path for a message, such as
 // `dashboard key "charts[2].type"`.
 func (c *shapeChecker) subject(path []any) string {
-	if len(path) == 0 {
-		return string(c.kind)
-	}
-	return fmt.Sprintf("%s key %q", c.kind, displayPath(path))
+	return c.context(path)
 }
 
-// context names the mapping at path, such as "chart" or `dimension "day"`.
+// context names the value at path and its object, such as
+// `charts[2].type of dashboard "sales"`.
 func (c *shapeChecker) context(path []any) string {
-	if len(path) == 0 {
-		return string(c.kind)
+	object := string(c.kind)
+	if c.name != "" {
+		object = fmt.Sprintf("%s %q", c.kind, c.name)
 	}
-	return fmt.Sprintf("%s %q", c.kind, displayPath(path))
+	if len(path) == 0 {
+		return object
+	}
+	if len(path) == 1 && (path[0] == string(c.kind) || c.kind == KindProject && path[0] == "name") {
+		return fmt.Sprintf("the %s's name", c.kind)
+	}
+	return displayPath(path) + " of " + object
 }
 
 // displayPath writes a path as a user would: charts[2].type.
