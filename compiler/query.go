@@ -65,11 +65,14 @@ type Order struct {
 	Desc   bool
 }
 
-// Comparison joins a big number's latest period with the period Grain×N
-// earlier (previous_period) or a year earlier (previous_year).
+// Comparison joins a big number's latest period with the period N units
+// earlier: one grain (previous_period), or a year (previous_year).
 type Comparison struct {
 	Grain string
-	Unit  string // the unit of the shift: the grain, or "year"
+	Unit  string // the unit of the shift: the grain, year, or week for weeks a year back
+	N     int
+	// Since, when set, is the earliest period the current value may be.
+	Since time.Time
 }
 
 // NamedWindow is an alert's evaluation window.
@@ -120,9 +123,15 @@ func (m *Manifest) PlanChart(ref string, state FilterState, now time.Time) (*Que
 		}
 		q.Where = append(q.Where, p)
 	}
-	// The chart's own time range applies unless a date filter on the same
-	// dimension has a value.
-	timeRange := c.TimeRange
+	// The chart's time window: its own time_range, replaced by a date
+	// filter's value when that value bounds anything ("all" leaves the
+	// chart's own range in force).
+	var window Window
+	if c.TimeRange != "" && c.TimeDimension != "" {
+		if window, err = ResolveTimeRange(c.TimeRange, now, loc); err != nil {
+			return nil, fmt.Errorf("chart %s: %w", ref, err)
+		}
+	}
 	for _, f := range dash.Spec.Filters {
 		if !contains(f.Charts, c.Name) {
 			continue
@@ -135,35 +144,52 @@ func (m *Manifest) PlanChart(ref string, state FilterState, now time.Time) (*Que
 			continue
 		}
 		expr, typ := dims[f.Dimension].Expr, dims[f.Dimension].Type
-		if f.Type == "date_range" && c.TimeDimension != "" {
-			td := dims[c.TimeDimension]
-			expr, typ = td.Expr, td.Type
-			timeRange = ""
+		if f.Type == "date_range" {
+			w, err := filterWindow(v, now, loc)
+			if err != nil {
+				return nil, fmt.Errorf("filter %s: %w", f.Name, err)
+			}
+			switch {
+			case w.From.IsZero() && w.To.IsZero():
+			case c.TimeDimension != "":
+				window = w
+			default:
+				q.Where = append(q.Where, windowPredicates(expr, w)...)
+			}
+			continue
 		}
-		preds, err := filterPredicates(f, expr, typ, v, now, loc)
+		preds, err := filterPredicates(f, expr, typ, v)
 		if err != nil {
 			return nil, fmt.Errorf("filter %s: %w", f.Name, err)
 		}
 		q.Where = append(q.Where, preds...)
 	}
-	if timeRange != "" && c.TimeDimension != "" {
-		w, err := ResolveTimeRange(timeRange, now, loc)
-		if err != nil {
-			return nil, fmt.Errorf("chart %s: %w", ref, err)
-		}
-		td := dims[c.TimeDimension]
-		q.Where = append(q.Where, windowPredicates(td.Expr, w)...)
+	timeExpr := ""
+	if c.TimeDimension != "" {
+		timeExpr = dims[c.TimeDimension].Expr
 	}
 	if c.Compare != "" {
-		unit := c.Grain
+		cmp := &Comparison{Grain: c.Grain, Unit: c.Grain, N: 1}
 		if c.Compare == "previous_year" {
-			unit = "year"
+			cmp.Unit = "year"
+			if c.Grain == "week" {
+				// A week a year back starts on a Monday only 52 weeks back.
+				cmp.Unit, cmp.N = "week", 52
+			}
 		}
-		q.Compare = &Comparison{Grain: c.Grain, Unit: unit}
+		if !window.From.IsZero() {
+			// The earlier period lies before the window: read it too, and
+			// take the current period from inside the window only.
+			cmp.Since = truncate(window.From, c.Grain)
+			window.From = shift(cmp.Since, cmp.Unit, -cmp.N)
+		}
+		q.Where = append(q.Where, windowPredicates(timeExpr, window)...)
+		q.Compare = cmp
 		q.OrderBy = []Order{{Column: 1, Desc: true}}
 		q.Limit = 1
 		return q, nil
 	}
+	q.Where = append(q.Where, windowPredicates(timeExpr, window)...)
 	q.OrderBy = chartOrder(c, q.Columns)
 	q.Limit = c.Limit
 	return q, nil
@@ -321,7 +347,7 @@ func conditionPredicate(ds Dataset, c Condition) (Predicate, error) {
 }
 
 // filterPredicates turns a filter's value into predicates on expr.
-func filterPredicates(f Filter, expr, typ string, v any, now time.Time, loc *time.Location) ([]Predicate, error) {
+func filterPredicates(f Filter, expr, typ string, v any) ([]Predicate, error) {
 	switch f.Type {
 	case "select":
 		if list, ok := v.([]any); ok {
@@ -369,35 +395,50 @@ func filterPredicates(f Filter, expr, typ string, v any, now time.Time, loc *tim
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Op > out[j].Op })
 		return out, nil
-	case "date_range":
-		var w Window
-		switch v := v.(type) {
-		case string:
-			var err error
-			if w, err = ResolveTimeRange(v, now, loc); err != nil {
-				return nil, err
-			}
-		case map[string]any:
-			for key, dst := range map[string]*time.Time{"from": &w.From, "to": &w.To} {
-				s, ok := v[key].(string)
-				if !ok {
-					continue
-				}
-				t, err := time.ParseInLocation(time.DateOnly, s[:min(len(s), 10)], loc)
-				if err != nil {
-					return nil, fmt.Errorf("%s: expected a date such as 2024-01-31, found %q", key, s)
-				}
-				if key == "to" {
-					t = t.AddDate(0, 0, 1)
-				}
-				*dst = t
-			}
-		default:
-			return nil, fmt.Errorf("a date_range value is a range such as last_30_days or {from, to}, found %v", v)
-		}
-		return windowPredicates(expr, w), nil
 	}
 	return nil, fmt.Errorf("unknown filter type %q", f.Type)
+}
+
+// filterWindow reads a date_range filter's value: a named range or span,
+// or {from, to} dates (to included) or times.
+func filterWindow(v any, now time.Time, loc *time.Location) (Window, error) {
+	switch v := v.(type) {
+	case string:
+		return ResolveTimeRange(v, now, loc)
+	case map[string]any:
+		var w Window
+		for key, dst := range map[string]*time.Time{"from": &w.From, "to": &w.To} {
+			s, ok := v[key].(string)
+			if !ok {
+				continue
+			}
+			t, dateOnly, err := parseWallClock(s, loc)
+			if err != nil {
+				return Window{}, fmt.Errorf("%s: expected a date such as 2024-01-31, found %q", key, s)
+			}
+			if key == "to" && dateOnly {
+				t = t.AddDate(0, 0, 1) // the whole end day
+			}
+			*dst = t
+		}
+		return w, nil
+	}
+	return Window{}, fmt.Errorf("a date_range value is a range such as last_30_days or {from, to}, found %v", v)
+}
+
+// parseWallClock reads 2024-01-31, 2024-01-31 10:00[:00] or with a T.
+func parseWallClock(s string, loc *time.Location) (t time.Time, dateOnly bool, err error) {
+	if len(s) == 10 {
+		t, err = time.ParseInLocation(time.DateOnly, s, loc)
+		return t, true, err
+	}
+	s = strings.Replace(s, "T", " ", 1)
+	for _, layout := range []string{time.DateTime, "2006-01-02 15:04", "2006-01-02 15:04:05.999999"} {
+		if t, err = time.ParseInLocation(layout, s, loc); err == nil {
+			return t, false, nil
+		}
+	}
+	return time.Time{}, false, err
 }
 
 func windowPredicates(expr string, w Window) []Predicate {

@@ -26,9 +26,15 @@ type Dialect struct {
 	Time func(expr, tz string) string
 	// TimeParam casts a bound wall-clock timestamp string.
 	TimeParam func(placeholder string) string
+	// NumberParam types a bound number where the warehouse would otherwise
+	// infer the column's type and round (PostgreSQL binds 2.5 to a bigint
+	// column as 2).
+	NumberParam func(placeholder string) string
 	// Shift moves a truncated time expression n units back.
 	Shift func(expr, unit string, n int) string
 }
+
+func plainParam(p string) string { return p }
 
 func doubleQuote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
@@ -53,6 +59,7 @@ var Dialects = map[string]Dialect{
 		Trunc:       func(grain, expr, _ string) string { return fmt.Sprintf("date_trunc('%s', %s)", grain, expr) },
 		Time:        func(expr, _ string) string { return expr },
 		TimeParam:   func(p string) string { return "CAST(" + p + " AS timestamp)" },
+		NumberParam: func(p string) string { return "CAST(" + p + " AS numeric)" },
 		Shift: func(expr, unit string, n int) string {
 			k, u := intervalUnits(unit, n)
 			return fmt.Sprintf("%s - INTERVAL '%d %s'", expr, k, u)
@@ -65,6 +72,7 @@ var Dialects = map[string]Dialect{
 		Trunc:       func(grain, expr, _ string) string { return fmt.Sprintf("date_trunc('%s', %s)", grain, expr) },
 		Time:        func(expr, _ string) string { return expr },
 		TimeParam:   func(p string) string { return "CAST(" + p + " AS TIMESTAMP)" },
+		NumberParam: plainParam,
 		Shift: func(expr, unit string, n int) string {
 			k, u := intervalUnits(unit, n)
 			return fmt.Sprintf("%s - INTERVAL '%d %s'", expr, k, u)
@@ -77,8 +85,9 @@ var Dialects = map[string]Dialect{
 		Trunc: func(grain, expr, _ string) string {
 			return fmt.Sprintf("DATE_TRUNC('%s', %s)", strings.ToUpper(grain), expr)
 		},
-		Time:      func(expr, _ string) string { return expr },
-		TimeParam: func(p string) string { return "TO_TIMESTAMP_NTZ(" + p + ")" },
+		Time:        func(expr, _ string) string { return expr },
+		TimeParam:   func(p string) string { return "TO_TIMESTAMP_NTZ(" + p + ")" },
+		NumberParam: plainParam,
 		Shift: func(expr, unit string, n int) string {
 			return fmt.Sprintf("DATEADD(%s, %d, %s)", strings.ToUpper(unit), -n, expr)
 		},
@@ -96,8 +105,9 @@ var Dialects = map[string]Dialect{
 			}
 			return fmt.Sprintf("DATETIME_TRUNC(DATETIME(%s, '%s'), %s)", expr, tz, g)
 		},
-		Time:      func(expr, tz string) string { return fmt.Sprintf("DATETIME(%s, '%s')", expr, tz) },
-		TimeParam: func(p string) string { return "CAST(" + p + " AS DATETIME)" },
+		Time:        func(expr, tz string) string { return fmt.Sprintf("DATETIME(%s, '%s')", expr, tz) },
+		TimeParam:   func(p string) string { return "CAST(" + p + " AS DATETIME)" },
+		NumberParam: plainParam,
 		Shift: func(expr, unit string, n int) string {
 			k, u := intervalUnits(unit, n)
 			return fmt.Sprintf("DATETIME_SUB(%s, INTERVAL %d %s)", expr, k, strings.ToUpper(u))
@@ -195,8 +205,11 @@ func (w *sqlWriter) predicate(p Predicate) string {
 	expr := "(" + p.Expr + ")"
 	param := func(v any) string {
 		ph := w.bind(v)
-		if p.Type == "time" {
+		switch p.Type {
+		case "time":
 			return w.d.TimeParam(ph)
+		case "number":
+			return w.d.NumberParam(ph)
 		}
 		return ph
 	}
@@ -235,9 +248,10 @@ func (w *sqlWriter) orderLimit(order []Order, limit int) {
 	if len(order) > 0 {
 		parts := make([]string, len(order))
 		for i, o := range order {
-			parts[i] = strconv.Itoa(o.Column)
+			// NULLs sort last everywhere: warehouses disagree by default.
+			parts[i] = strconv.Itoa(o.Column) + " NULLS LAST"
 			if o.Desc {
-				parts[i] += " DESC"
+				parts[i] = strconv.Itoa(o.Column) + " DESC NULLS LAST"
 			}
 		}
 		fmt.Fprintf(&w.b, "ORDER BY %s\n", strings.Join(parts, ", "))
@@ -265,7 +279,11 @@ func (w *sqlWriter) compare(q *Query) {
 	}
 	fmt.Fprintf(&w.b, "\nFROM %s AS %s\n", w.d.Quote("periods"), w.d.Quote("cur"))
 	fmt.Fprintf(&w.b, "LEFT JOIN %s AS %s ON %s.%s = %s\n", w.d.Quote("periods"), w.d.Quote("prev"), w.d.Quote("prev"), period,
-		w.d.Shift(w.d.Quote("cur")+"."+period, q.Compare.Unit, 1))
+		w.d.Shift(w.d.Quote("cur")+"."+period, q.Compare.Unit, q.Compare.N))
+	fmt.Fprintf(&w.b, "WHERE %s.%s IS NOT NULL\n", w.d.Quote("cur"), period)
+	if !q.Compare.Since.IsZero() {
+		fmt.Fprintf(&w.b, "  AND %s.%s >= %s\n", w.d.Quote("cur"), period, w.d.TimeParam(w.bind(wallClock(q.Compare.Since))))
+	}
 	w.orderLimit(q.OrderBy, q.Limit)
 }
 

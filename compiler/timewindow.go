@@ -82,7 +82,10 @@ func truncate(t time.Time, unit string) time.Time {
 func shift(t time.Time, unit string, n int) time.Time {
 	switch unit {
 	case "hour":
-		return t.Add(time.Duration(n) * time.Hour)
+		// Hours move on the wall clock: windows are wall-clock times, and
+		// an absolute hour across a DST change would repeat or skip one.
+		w := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC).Add(time.Duration(n) * time.Hour)
+		return time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), t.Location())
 	case "day":
 		return t.AddDate(0, 0, n)
 	case "week":

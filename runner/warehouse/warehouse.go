@@ -6,11 +6,15 @@ package warehouse
 
 import (
 	"context"
+	"database/sql/driver"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bic-dev/bic/compiler"
 )
@@ -109,6 +113,47 @@ func FormatTime(t time.Time, hasZone bool, loc *time.Location) string {
 		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
 	}
 	return t.Format(time.RFC3339Nano)
+}
+
+// Text writes a value of a type without a column type of its own (UUIDs,
+// JSON, arrays, intervals, blobs) as readable text rather than Go's
+// debugging form.
+func Text(v any) string {
+	switch v := v.(type) {
+	case [16]byte:
+		return uuidString(v[:])
+	case []byte:
+		if utf8.Valid(v) {
+			return string(v)
+		}
+		return "\\x" + hex.EncodeToString(v)
+	case fmt.Stringer:
+		return v.String()
+	case driver.Valuer:
+		if dv, err := v.Value(); err == nil {
+			switch dv := dv.(type) {
+			case nil:
+				return ""
+			case string:
+				return dv
+			case []byte:
+				return string(dv)
+			}
+		}
+	case map[string]any, []any:
+		if b, err := json.Marshal(v); err == nil {
+			return string(b)
+		}
+	}
+	return fmt.Sprint(v)
+}
+
+// UUID writes 16 bytes in the canonical 8-4-4-4-12 form.
+func UUID(b []byte) string { return uuidString(b) }
+
+func uuidString(b []byte) string {
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
 // FormatDate writes a date value for a result.

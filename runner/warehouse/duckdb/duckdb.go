@@ -6,6 +6,7 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"math/big"
 	"path/filepath"
@@ -37,7 +38,16 @@ func Open(ctx context.Context, c compiler.Connection, opts warehouse.Options) (*
 	if c.Path != "" {
 		dsn = filepath.Join(opts.ProjectDir, c.Path) + "?access_mode=read_only"
 	}
-	connector, err := duckdb.NewConnector(dsn, nil)
+	// Every connection works in the project's time zone, so date_trunc
+	// and comparisons of TIMESTAMPTZ values happen on its wall clock.
+	zone := "UTC"
+	if opts.Location != nil {
+		zone = opts.Location.String()
+	}
+	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
+		_, err := execer.ExecContext(context.Background(), "SET TimeZone = "+quoteString(zone), nil)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("connection %s: open duckdb: %w", c.Name, err)
 	}
@@ -143,7 +153,14 @@ func (c *Conn) normalize(col warehouse.Column, dbType string, v any) any {
 		return v.Format("15:04:05.999999")
 	case int64, float64, bool, string:
 		return v
+	case []byte:
+		if strings.ToUpper(dbType) == "UUID" && len(v) == 16 {
+			return warehouse.UUID(v)
+		}
+		return warehouse.Text(v)
+	case duckdb.Interval:
+		return fmt.Sprintf("%d months %d days %d microseconds", v.Months, v.Days, v.Micros)
 	default:
-		return fmt.Sprint(v)
+		return warehouse.Text(v)
 	}
 }

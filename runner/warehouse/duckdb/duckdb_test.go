@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -83,5 +84,50 @@ func TestQueryCancellation(t *testing.T) {
 	}
 	if time.Since(start) > 30*time.Second {
 		t.Errorf("timeout took %v to stop the query", time.Since(start))
+	}
+}
+
+// TIMESTAMPTZ values are truncated and compared on the project's wall clock.
+func TestTimeZone(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	c2, err := Open(context.Background(), compiler.Connection{Name: "tz", Type: "duckdb"}, warehouse.Options{Location: berlin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	rows, err := c2.Query(context.Background(), `SELECT date_trunc('month', ts) AS m, sum(v) AS v FROM (VALUES
+		(TIMESTAMPTZ '2025-11-30 23:30:00+00', 1), (TIMESTAMPTZ '2025-12-01 00:30:00+01', 2),
+		(TIMESTAMPTZ '2025-12-31 23:30:00+01', 4), (TIMESTAMPTZ '2026-01-01 00:30:00+01', 8)) t(ts, v)
+		GROUP BY 1 ORDER BY 1`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		v := rows.Values()
+		got = append(got, fmt.Sprintf("%v %v", v[0], v[1]))
+	}
+	want := []string{"2025-12-01T00:00:00+01:00 7", "2026-01-01T00:00:00+01:00 8"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("months = %v, want %v (err %v)", got, want, rows.Err())
+	}
+}
+
+func TestOtherTypesAsText(t *testing.T) {
+	c := openMemory(t, nil)
+	rows, err := c.Query(context.Background(), `SELECT '6ba7b810-9dad-11d1-80b4-00c04fd430c8'::UUID, INTERVAL 2 HOUR, [1, 2], {'x': 1}, '\xAA'::BLOB`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		t.Fatal(rows.Err())
+	}
+	want := []any{"6ba7b810-9dad-11d1-80b4-00c04fd430c8", "0 months 0 days 7200000000 microseconds", "[1,2]", `{"x":1}`, `\xaa`}
+	for i, v := range rows.Values() {
+		if v != want[i] {
+			t.Errorf("value %d = %#v, want %#v", i, v, want[i])
+		}
 	}
 }

@@ -71,6 +71,11 @@ func Config(c compiler.Connection, opts warehouse.Options) (*pgxpool.Config, err
 		cfg.ConnConfig.RuntimeParams["search_path"] = c.Schema
 	}
 	cfg.ConnConfig.RuntimeParams["application_name"] = "bic"
+	// The session works in the project's time zone, so date_trunc and
+	// comparisons of timestamptz values happen on its wall clock.
+	if opts.Location != nil {
+		cfg.ConnConfig.RuntimeParams["timezone"] = opts.Location.String()
+	}
 	if c.MaxConnections > 0 {
 		cfg.MaxConns = int32(c.MaxConnections)
 	}
@@ -222,8 +227,7 @@ func (r *pgRows) normalize(i int, v any) any {
 	case int64, float64, bool, string:
 		return v
 	default:
-		// Arrays, JSON, UUIDs and the like are shown as text.
-		return fmt.Sprint(v)
+		return warehouse.Text(v)
 	}
 }
 

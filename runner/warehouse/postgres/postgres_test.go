@@ -109,3 +109,50 @@ func TestConfig(t *testing.T) {
 		t.Errorf("unset secret: err = %v", err)
 	}
 }
+
+// Types without a column type of their own come out as readable text.
+func TestOtherTypesAsText(t *testing.T) {
+	c := open(t, "")
+	rows, err := c.Query(context.Background(), `SELECT '6ba7b810-9dad-11d1-80b4-00c04fd430c8'::uuid, '{"a": 1}'::jsonb,
+		interval '2 hours', time '10:30:00', ARRAY[1, 2]`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		t.Fatal(rows.Err())
+	}
+	want := []any{"6ba7b810-9dad-11d1-80b4-00c04fd430c8", `{"a":1}`, "02:00:00", "10:30:00.000000", "[1,2]"}
+	for i, v := range rows.Values() {
+		if v != want[i] {
+			t.Errorf("value %d = %#v, want %#v", i, v, want[i])
+		}
+	}
+}
+
+// timestamptz values are truncated and compared on the project's wall clock.
+func TestTimeZone(t *testing.T) {
+	c := open(t, "")
+	rows, err := c.Query(context.Background(), `SELECT date_trunc('month', ts) AS m, sum(v) AS v FROM (VALUES
+		(TIMESTAMPTZ '2025-11-30 23:30:00+00', 1), (TIMESTAMPTZ '2025-12-01 00:30:00+01', 2),
+		(TIMESTAMPTZ '2025-12-31 23:30:00+01', 4), (TIMESTAMPTZ '2026-01-01 00:30:00+01', 8)) t(ts, v)
+		WHERE ts >= CAST($1 AS timestamp) GROUP BY 1 ORDER BY 1`, []any{"2025-12-01 00:00:00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []any
+	for rows.Next() {
+		got = append(got, rows.Values()[0], rows.Values()[1])
+	}
+	want := []any{"2025-12-01T00:00:00+01:00", int64(7), "2026-01-01T00:00:00+01:00", int64(8)}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v (%v)", got, want, rows.Err())
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("got %v, want %v", got, want)
+			break
+		}
+	}
+}

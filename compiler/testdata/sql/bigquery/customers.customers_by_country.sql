@@ -23,6 +23,6 @@ FROM (
   ) o on o.customer_id = c.customer_id
 ) AS `source`
 GROUP BY 1
-ORDER BY 2 DESC, 1
+ORDER BY 2 DESC NULLS LAST, 1 NULLS LAST
 LIMIT 10000
 -- args: null

@@ -7,6 +7,6 @@ WHERE (pageviews) > @p1
   AND DATETIME((started_at), 'Europe/Berlin') >= CAST(@p2 AS DATETIME)
   AND DATETIME((started_at), 'Europe/Berlin') < CAST(@p3 AS DATETIME)
 GROUP BY 1, 2
-ORDER BY 3 DESC, 1, 2
+ORDER BY 3 DESC NULLS LAST, 1 NULLS LAST, 2 NULLS LAST
 LIMIT 10000
 -- args: [1,"2025-01-01 00:00:00","2026-01-01 00:00:00"]

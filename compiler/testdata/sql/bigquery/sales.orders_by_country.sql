@@ -5,6 +5,6 @@ FROM orders
 WHERE (status) != @p1
   AND (status) IN (@p2, @p3, @p4)
 GROUP BY 1
-ORDER BY 2 DESC, 1
+ORDER BY 2 DESC NULLS LAST, 1 NULLS LAST
 LIMIT 10
 -- args: ["cancelled","pending","shipped","completed"]

@@ -12,6 +12,7 @@ SELECT
   `prev`.`revenue` AS `revenue_previous`
 FROM `periods` AS `cur`
 LEFT JOIN `periods` AS `prev` ON `prev`.`ordered_at` = DATETIME_SUB(`cur`.`ordered_at`, INTERVAL 1 MONTH)
-ORDER BY 1 DESC
+WHERE `cur`.`ordered_at` IS NOT NULL
+ORDER BY 1 DESC NULLS LAST
 LIMIT 1
 -- args: ["pending","shipped","completed"]

@@ -25,7 +25,9 @@ FROM (
 ) AS `source`
 WHERE (status) IN (@p1, @p2)
   AND (status) IN (@p3, @p4, @p5)
+  AND DATETIME((ordered_at), 'Europe/Berlin') >= CAST(@p6 AS DATETIME)
+  AND DATETIME((ordered_at), 'Europe/Berlin') < CAST(@p7 AS DATETIME)
 GROUP BY 1, 2, 3
-ORDER BY 5 DESC, 1, 2, 3
+ORDER BY 5 DESC NULLS LAST, 1 NULLS LAST, 2 NULLS LAST, 3 NULLS LAST
 LIMIT 20
--- args: ["shipped","completed","pending","shipped","completed"]
+-- args: ["shipped","completed","pending","shipped","completed","2025-10-01 00:00:00","2026-01-01 00:00:00"]

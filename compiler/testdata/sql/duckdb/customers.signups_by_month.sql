@@ -20,6 +20,6 @@ FROM (
   ) o on o.customer_id = c.customer_id
 ) AS "source"
 GROUP BY 1, 2
-ORDER BY 1, 2
+ORDER BY 1 NULLS LAST, 2 NULLS LAST
 LIMIT 10000
 -- args: null

@@ -21,6 +21,6 @@ FROM (
 ) AS "source"
 WHERE (status) IN ($1, $2, $3)
 GROUP BY 1
-ORDER BY 2 DESC, 1
+ORDER BY 2 DESC NULLS LAST, 1 NULLS LAST
 LIMIT 10000
 -- args: ["pending","shipped","completed"]

@@ -17,6 +17,6 @@ FROM (
     group by customer_id
   ) o on o.customer_id = c.customer_id
 ) AS "source"
-WHERE (order_count) >= $1
+WHERE (order_count) >= CAST($1 AS numeric)
 LIMIT 10000
 -- args: [1]

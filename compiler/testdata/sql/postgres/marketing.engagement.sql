@@ -3,10 +3,10 @@ SELECT
   device AS "device",
   avg(duration_seconds) AS "avg_duration"
 FROM web_sessions
-WHERE (pageviews) > $1
+WHERE (pageviews) > CAST($1 AS numeric)
   AND (started_at) >= CAST($2 AS timestamp)
   AND (started_at) < CAST($3 AS timestamp)
 GROUP BY 1, 2
-ORDER BY 3 DESC, 1, 2
+ORDER BY 3 DESC NULLS LAST, 1 NULLS LAST, 2 NULLS LAST
 LIMIT 10000
 -- args: [1,"2025-01-01 00:00:00","2026-01-01 00:00:00"]

@@ -5,6 +5,6 @@ SELECT
 FROM orders
 WHERE (status) IN ($1, $2, $3)
 GROUP BY 1, 2
-ORDER BY 1, 2
+ORDER BY 1 NULLS LAST, 2 NULLS LAST
 LIMIT 10000
 -- args: ["pending","shipped","completed"]

@@ -27,6 +27,7 @@ SELECT
   "prev"."customers" AS "customers_previous"
 FROM "periods" AS "cur"
 LEFT JOIN "periods" AS "prev" ON "prev"."signed_up_at" = DATEADD(MONTH, -1, "cur"."signed_up_at")
-ORDER BY 1 DESC
+WHERE "cur"."signed_up_at" IS NOT NULL
+ORDER BY 1 DESC NULLS LAST
 LIMIT 1
 -- args: null

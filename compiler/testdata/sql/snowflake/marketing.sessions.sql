@@ -13,6 +13,8 @@ SELECT
   "prev"."sessions" AS "sessions_previous"
 FROM "periods" AS "cur"
 LEFT JOIN "periods" AS "prev" ON "prev"."started_at" = DATEADD(WEEK, -1, "cur"."started_at")
-ORDER BY 1 DESC
+WHERE "cur"."started_at" IS NOT NULL
+  AND "cur"."started_at" >= TO_TIMESTAMP_NTZ(?)
+ORDER BY 1 DESC NULLS LAST
 LIMIT 1
--- args: ["2025-01-01 00:00:00","2026-01-01 00:00:00"]
+-- args: ["2024-12-23 00:00:00","2026-01-01 00:00:00","2024-12-30 00:00:00"]

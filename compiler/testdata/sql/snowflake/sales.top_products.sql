@@ -25,7 +25,9 @@ FROM (
 ) AS "source"
 WHERE (status) IN (?, ?)
   AND (status) IN (?, ?, ?)
+  AND (ordered_at) >= TO_TIMESTAMP_NTZ(?)
+  AND (ordered_at) < TO_TIMESTAMP_NTZ(?)
 GROUP BY 1, 2, 3
-ORDER BY 5 DESC, 1, 2, 3
+ORDER BY 5 DESC NULLS LAST, 1 NULLS LAST, 2 NULLS LAST, 3 NULLS LAST
 LIMIT 20
--- args: ["shipped","completed","pending","shipped","completed"]
+-- args: ["shipped","completed","pending","shipped","completed","2025-10-01 00:00:00","2026-01-01 00:00:00"]
