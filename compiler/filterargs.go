@@ -6,6 +6,24 @@ import (
 	"strings"
 )
 
+func coerceAll(typ string, v any) (any, error) {
+	if typ == "time" {
+		return v, nil
+	}
+	if list, ok := v.([]any); ok {
+		out := make([]any, len(list))
+		for i, it := range list {
+			c, err := coerce(typ, it)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
+		return out, nil
+	}
+	return coerce(typ, v)
+}
+
 // ParseFilterArgs reads filter values written as NAME=VALUE, as on the
 // command line: a list is comma-separated (multi_select), a date range is
 // a named range or FROM..TO, a number range MIN..MAX with either side
@@ -71,10 +89,18 @@ func (m *Manifest) ParseFilterArgs(dashboard string, args []string) (FilterState
 		default:
 			state[name] = value
 		}
-		// The same checks as for defaults in the project files.
+		// Typed on a command line, every value is a string: convert it to
+		// the dimension's type, then check it as a default is checked.
 		dimType := ""
 		if ds, ok := m.Dataset(f.Dataset); ok {
 			dimType = ds.Spec.Dimensions[f.Dimension].Type
+		}
+		if f.Type == "select" || f.Type == "multi_select" {
+			converted, err := coerceAll(dimType, state[name])
+			if err != nil {
+				return nil, fmt.Errorf("filter %s: %v", name, err)
+			}
+			state[name] = converted
 		}
 		if msg := filterValueFits(f.Type, dimType, state[name], f.Values); msg != "" {
 			return nil, fmt.Errorf("filter %s: the value %s", name, msg)

@@ -251,7 +251,6 @@ func (m *Manifest) PlanAlert(name string, now time.Time) (*Query, error) {
 	if err != nil {
 		return nil, err
 	}
-	q.TimeZone = a.Timezone
 	q.Columns = []Column{{Name: a.Metric, Expr: ds.Spec.Metrics[a.Metric].Expr, Role: "metric", Type: "number"}}
 	for _, w := range a.Where {
 		p, err := conditionPredicate(ds.Spec, w)
@@ -260,10 +259,17 @@ func (m *Manifest) PlanAlert(name string, now time.Time) (*Query, error) {
 		}
 		q.Where = append(q.Where, p)
 	}
+	// Periods follow the alert's time zone; the data's wall-clock times
+	// are in the project's, so the bounds are moved there.
+	projectLoc, err := m.location()
+	if err != nil {
+		return nil, err
+	}
 	end := truncate(now.In(loc), a.Period)
+	inProject := func(t time.Time) time.Time { return t.In(projectLoc) }
 	q.Windows = []NamedWindow{
-		{Name: "current", Window: Window{shift(end, a.Period, -1), end}},
-		{Name: "previous", Window: Window{shift(end, a.Period, -2), shift(end, a.Period, -1)}},
+		{Name: "current", Window: Window{inProject(shift(end, a.Period, -1)), inProject(end)}},
+		{Name: "previous", Window: Window{inProject(shift(end, a.Period, -2)), inProject(shift(end, a.Period, -1))}},
 	}
 	td := ds.Spec.Dimensions[a.TimeDimension]
 	q.Columns = append([]Column{{Name: a.TimeDimension, Expr: td.Expr, Role: "dimension", Type: "time"}}, q.Columns...)

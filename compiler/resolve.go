@@ -324,6 +324,9 @@ func (r *resolver) resolveDatasets(objs []object) {
 				r.sink.errorf(n.KeyPosAt("metrics", name), CodeDuplicate, "dataset %q: %q is both a dimension and a metric; rename one", d.Name, name)
 			}
 			if dim.Expr == "" {
+				if sqlKeywords[name] {
+					r.sink.errorf(n.KeyPosAt("dimensions", name), CodeInvalid, "dataset %q: dimension %q is an SQL keyword, so it cannot stand as a bare column; give it an expr with the column quoted for the warehouse, such as expr: '\"%s\"'", d.Name, name, name)
+				}
 				dim.Expr = name
 			}
 			if dim.Label == "" {
@@ -452,6 +455,25 @@ func rotateToMin(s []string) []string {
 		}
 	}
 	return append(s[m:], s[:m]...)
+}
+
+// sqlKeywords are words reserved in at least one of the warehouses bic
+// writes SQL for; a dimension named after one needs an explicit expr.
+var sqlKeywords = wordSet(`all analyse analyze and any array as asc asymmetric at authorization between
+		both by case cast check collate column constraint create cross current_catalog current_date
+		current_role current_schema current_time current_timestamp current_user default deferrable desc
+		distinct do else end except exists false fetch for foreign from full grant group having ilike in
+		initially inner intersect interval into is join lateral leading left like limit localtime
+		localtimestamp natural not null offset on only or order outer over partition placing primary
+		qualify references returning right row rows select session_user some symmetric table tablesample
+		then to trailing true union unique unnest user using variadic when where window with`)
+
+func wordSet(words string) map[string]bool {
+	set := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		set[w] = true
+	}
+	return set
 }
 
 // humanize turns order_date into "Order date" for default labels.

@@ -143,3 +143,86 @@ func TestPlanErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanTimeWindows pins how time ranges, date filters and comparisons
+// become predicates, found wrong in review.
+func TestPlanTimeWindows(t *testing.T) {
+	m := compileFixture(t, "testdata/valid/compare.txtar")
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	at := func(s string) time.Time {
+		tm, err := time.ParseInLocation(time.DateTime, s, berlin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	tests := []struct {
+		chart    string
+		state    FilterState
+		now      time.Time
+		contains []string
+		args     []any
+	}{
+		{
+			// A week a year back starts on a Monday only 52 weeks back.
+			chart: "kpis/yoy_week", now: at("2026-01-15 10:00:00"),
+			contains: []string{`"prev"."ordered_at" = "cur"."ordered_at" - INTERVAL '364 day'`, `ORDER BY 1 DESC NULLS LAST`},
+		},
+		{
+			// The previous month is read although the window is this month;
+			// the current value comes from inside the window only.
+			chart: "kpis/mom_this_month", now: at("2025-12-15 10:00:00"),
+			contains: []string{`"cur"."ordered_at" >= CAST($3 AS timestamp)`},
+			args:     []any{"2025-11-01 00:00:00", "2026-01-01 00:00:00", "2025-12-01 00:00:00"},
+		},
+		{
+			// The dashboard's "all" leaves the chart's own time range in force.
+			chart: "kpis/q4", now: at("2026-01-15 10:00:00"),
+			args: []any{"2025-10-01 00:00:00", "2026-01-01 00:00:00"},
+		},
+		{
+			// A date filter's value replaces it.
+			chart: "kpis/q4", state: FilterState{"period": "2025-11-01..2025-11-30"}, now: at("2026-01-15 10:00:00"),
+			args: []any{"2025-11-01 00:00:00", "2025-12-01 00:00:00"},
+		},
+		{
+			// At the autumn DST change (02:30 CET, after 02:00–03:00 CEST) the
+			// last hour is still one non-empty wall-clock hour.
+			chart: "kpis/last_hour", now: time.Date(2025, 10, 26, 1, 30, 0, 0, time.UTC),
+			args: []any{"2025-10-26 01:00:00", "2025-10-26 02:00:00"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.chart, func(t *testing.T) {
+			q, err := m.PlanChart(tt.chart, tt.state, tt.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := q.SQLFor(Dialects["postgres"])
+			for _, want := range tt.contains {
+				if !strings.Contains(s.Text, want) {
+					t.Errorf("SQL lacks %s:\n%s", want, s.Text)
+				}
+			}
+			if tt.args != nil && fmt.Sprint(s.Args) != fmt.Sprint(tt.args) {
+				t.Errorf("args = %v, want %v\n%s", s.Args, tt.args, s.Text)
+			}
+		})
+	}
+}
+
+// Numbers bind with a type on PostgreSQL, so 2.5 is not rounded to a bigint column's 2.
+func TestNumberParametersAreTyped(t *testing.T) {
+	m := compileFixture(t, "testdata/valid/compare.txtar")
+	q, err := m.PlanChart("kpis/by_band", nil, goldenNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Where = append(q.Where, Predicate{Expr: "amount_band", Type: "number", Op: ">=", Values: []any{2.5}})
+	if s := q.SQLFor(Dialects["postgres"]); !strings.Contains(s.Text, "(amount_band) >= CAST($1 AS numeric)") {
+		t.Errorf("postgres SQL:\n%s", s.Text)
+	}
+	if s := q.SQLFor(Dialects["duckdb"]); !strings.Contains(s.Text, "(amount_band) >= $1") {
+		t.Errorf("duckdb SQL:\n%s", s.Text)
+	}
+}

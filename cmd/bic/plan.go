@@ -188,6 +188,11 @@ planned against --base, so it only computes what differs from it.`,
 				return err
 			}
 			if !p.HasChanges() && p.BaseRevision > 0 {
+				// Nothing to apply, but the preview is still in use.
+				if err := st.RenewPreview(cmd.Context(), f.env, d); err != nil {
+					return &exitError{code: exitRuntime, err: err}
+				}
+				fmt.Fprintf(out, "Renewed preview %s: it expires in %s.\n", f.env, ttl)
 				return nil
 			}
 			commit, author := gitInfo(cmd.Context(), f.dir)

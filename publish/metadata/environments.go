@@ -34,6 +34,27 @@ func (s *Store) Destroy(ctx context.Context, env, actor string, force bool) erro
 	return tx.Commit()
 }
 
+// RenewPreview extends a preview's life to ttl from now, as a preview
+// apply does; it is what a preview run without changes still needs.
+func (s *Store) RenewPreview(ctx context.Context, env string, ttl time.Duration) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("renew %s: %w", env, err)
+	}
+	defer tx.Rollback()
+	if err := s.dialect.lockEnv(ctx, tx, env); err != nil {
+		return fmt.Errorf("renew %s: lock: %w", env, err)
+	}
+	res, err := s.exec(ctx, tx, `UPDATE environments SET expires_at = ? WHERE name = ? AND kind = 'preview'`, s.dialect.ts(s.now().Add(ttl)), env)
+	if err != nil {
+		return fmt.Errorf("renew %s: %w", env, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("renew %s: no preview of that name: %w", env, ErrNoEnvironment)
+	}
+	return tx.Commit()
+}
+
 // deleteEnv removes an environment and everything that belongs to it.
 func (s *Store) deleteEnv(ctx context.Context, tx *sql.Tx, env string) error {
 	for _, q := range []string{
@@ -68,6 +89,16 @@ func (s *Store) GC(ctx context.Context, actor string) (removed []string, objects
 			return removed, 0, fmt.Errorf("gc: %w", err)
 		}
 		if err := s.dialect.lockEnv(ctx, tx, e.Name); err == nil {
+			// A preview renewed since the list was read stays.
+			var expires any
+			if err = tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT expires_at FROM environments WHERE name = ?`), e.Name).Scan(&expires); err != nil {
+				tx.Rollback()
+				continue
+			}
+			if t, _ := scanTime(expires); t.After(now) {
+				tx.Rollback()
+				continue
+			}
 			err = s.deleteEnv(ctx, tx, e.Name)
 			if err == nil {
 				err = s.audit(ctx, tx, actor, "gc", e.Name, fmt.Sprintf(`{"expired_at": %q}`, e.ExpiresAt.UTC().Format(time.RFC3339)))

@@ -120,6 +120,11 @@ func createSearchPathSchema(ctx context.Context, db *sql.DB, rawURL string) erro
 	}
 	quoted := `"` + strings.ReplaceAll(schema, `"`, `""`) + `"`
 	if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoted); err != nil {
+		// Two processes creating it at once: one of them loses the race on
+		// the catalog's unique index, and the schema exists either way.
+		if msg := err.Error(); strings.Contains(msg, "23505") || strings.Contains(msg, "42P06") {
+			return nil
+		}
 		return fmt.Errorf("create metadata schema %s: %w", schema, err)
 	}
 	return nil

@@ -418,7 +418,19 @@ func TestPreviewTTLAndDestroy(t *testing.T) {
 				t.Fatalf("unchanged preview: jobs %d, %v", len(ps.Jobs), err)
 			}
 
-			clock = clock.Add(8 * 24 * time.Hour)
+			// A preview run without changes renews it: a day later it lives another 30 days.
+			clock = clock.Add(24 * time.Hour)
+			if err := st.RenewPreview(ctx, "pr-7", 30*24*time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			if env, _ := st.Environment(ctx, "pr-7"); !env.ExpiresAt.Equal(clock.Add(30 * 24 * time.Hour)) {
+				t.Errorf("renewed preview expires at %v", env.ExpiresAt)
+			}
+			if err := st.RenewPreview(ctx, "prod", time.Hour); !errors.Is(err, metadata.ErrNoEnvironment) {
+				t.Errorf("renewing prod as a preview: %v", err)
+			}
+
+			clock = clock.Add(7 * 24 * time.Hour)
 			removed, _, err := st.GC(ctx, "test")
 			if err != nil || len(removed) != 1 || removed[0] != "pr-42" {
 				t.Fatalf("gc removed %v, %v; want [pr-42]", removed, err)
