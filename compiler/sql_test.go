@@ -226,3 +226,32 @@ func TestNumberParametersAreTyped(t *testing.T) {
 		t.Errorf("duckdb SQL:\n%s", s.Text)
 	}
 }
+
+func TestParseFilterArgs(t *testing.T) {
+	m := compileFixture(t, "testdata/valid/compare.txtar")
+	tests := []struct {
+		args    []string
+		want    FilterState
+		wantErr string
+	}{
+		{args: []string{"band=1,2.5"}, want: FilterState{"band": []any{1.0, 2.5}}},
+		{args: []string{"period=2025-01-01..2025-01-31"}, want: FilterState{"period": "2025-01-01..2025-01-31"}},
+		{args: []string{"period="}, want: FilterState{"period": nil}},
+		{args: []string{"band=one"}, wantErr: `filter band: expected a number, found "one"`},
+		{args: []string{"period=2025-03-01..2025-01-01"}, wantErr: "before its start"},
+		{args: []string{"bnd=1"}, wantErr: `dashboard kpis has no filter "bnd"; did you mean "band"?`},
+		{args: []string{"band"}, wantErr: "expected NAME=VALUE"},
+	}
+	for _, tt := range tests {
+		got, err := m.ParseFilterArgs("kpis", tt.args)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%v: err = %v, want %q", tt.args, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%v = %v, %v; want %v", tt.args, got, err, tt.want)
+		}
+	}
+}
