@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"time"
@@ -143,6 +144,13 @@ func Text(v any) string {
 	case map[string]any, []any:
 		if b, err := json.Marshal(v); err == nil {
 			return string(b)
+		}
+	default:
+		// Other slices and maps (BigQuery REPEATED and RECORD values) as JSON too.
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Map {
+			if b, err := json.Marshal(v); err == nil {
+				return string(b)
+			}
 		}
 	}
 	return fmt.Sprint(v)

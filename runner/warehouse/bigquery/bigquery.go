@@ -211,7 +211,7 @@ func (r *bqRows) normalize(v bigquery.Value) any {
 	case []byte:
 		return string(v)
 	default:
-		return fmt.Sprint(v)
+		return warehouse.Text(v)
 	}
 }
 

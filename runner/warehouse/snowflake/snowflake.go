@@ -204,6 +204,6 @@ func (c *Conn) normalize(col warehouse.Column, dbType string, v any) any {
 	case []byte:
 		return string(v)
 	default:
-		return fmt.Sprint(v)
+		return warehouse.Text(v)
 	}
 }
