@@ -9,6 +9,8 @@ test:
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
 	go vet ./...
+	# SA1019: gosnowflake deprecates LoginTimeout and DisableTelemetry with no replacement yet.
+	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 -checks 'inherit,-SA1019' ./...
 
 bench:
 	go build -o /tmp/bic ./cmd/bic

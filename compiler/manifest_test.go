@@ -162,10 +162,10 @@ func TestSecretsStayReferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Index(string(b), "verysecret") >= 0 {
+	if strings.Contains(string(b), "verysecret") {
 		t.Fatal("the manifest contains a secret's value")
 	}
-	if strings.Index(string(b), "${env:SLACK_URL}") < 0 {
+	if !strings.Contains(string(b), "${env:SLACK_URL}") {
 		t.Fatal("the manifest lost the secret reference")
 	}
 }

@@ -3,6 +3,7 @@ package metadata
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -55,6 +56,36 @@ func (s *Store) RenewPreview(ctx context.Context, env string, ttl time.Duration)
 	return tx.Commit()
 }
 
+// removeExpired deletes a preview that is still expired once its lock is
+// held: one renewed since the list was read stays.
+func (s *Store) removeExpired(ctx context.Context, e Environment, now time.Time, actor string) (bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	if err := s.dialect.lockEnv(ctx, tx, e.Name); err != nil {
+		return false, fmt.Errorf("lock: %w", err)
+	}
+	var expires any
+	if err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT expires_at FROM environments WHERE name = ?`), e.Name).Scan(&expires); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil // destroyed meanwhile
+		}
+		return false, err
+	}
+	if t, _ := scanTime(expires); t.After(now) {
+		return false, nil
+	}
+	if err := s.deleteEnv(ctx, tx, e.Name); err != nil {
+		return false, err
+	}
+	if err := s.audit(ctx, tx, actor, "gc", e.Name, fmt.Sprintf(`{"expired_at": %q}`, e.ExpiresAt.UTC().Format(time.RFC3339))); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
+}
+
 // deleteEnv removes an environment and everything that belongs to it.
 func (s *Store) deleteEnv(ctx context.Context, tx *sql.Tx, env string) error {
 	for _, q := range []string{
@@ -84,34 +115,13 @@ func (s *Store) GC(ctx context.Context, actor string) (removed []string, objects
 		if e.Kind != "preview" || e.ExpiresAt.IsZero() || e.ExpiresAt.After(now) {
 			continue
 		}
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return removed, 0, fmt.Errorf("gc: %w", err)
-		}
-		if err := s.dialect.lockEnv(ctx, tx, e.Name); err == nil {
-			// A preview renewed since the list was read stays.
-			var expires any
-			if err = tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT expires_at FROM environments WHERE name = ?`), e.Name).Scan(&expires); err != nil {
-				tx.Rollback()
-				continue
-			}
-			if t, _ := scanTime(expires); t.After(now) {
-				tx.Rollback()
-				continue
-			}
-			err = s.deleteEnv(ctx, tx, e.Name)
-			if err == nil {
-				err = s.audit(ctx, tx, actor, "gc", e.Name, fmt.Sprintf(`{"expired_at": %q}`, e.ExpiresAt.UTC().Format(time.RFC3339)))
-			}
-			if err == nil {
-				err = tx.Commit()
-			}
-		}
-		tx.Rollback()
+		gone, err := s.removeExpired(ctx, e, now, actor)
 		if err != nil {
 			return removed, 0, fmt.Errorf("gc %s: %w", e.Name, err)
 		}
-		removed = append(removed, e.Name)
+		if gone {
+			removed = append(removed, e.Name)
+		}
 	}
 	res, err := s.db.ExecContext(ctx, `DELETE FROM objects WHERE NOT EXISTS (SELECT 1 FROM revision_objects ro WHERE ro.hash = objects.hash)`)
 	if err != nil {
