@@ -109,11 +109,16 @@ func FormatTime(t time.Time, hasZone bool, loc *time.Location) string {
 		loc = time.UTC
 	}
 	if hasZone {
-		t = t.In(loc)
-	} else {
-		t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+		return t.In(loc).Format(time.RFC3339Nano)
 	}
-	return t.Format(time.RFC3339Nano)
+	w := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+	if w.Hour() != t.Hour() || w.Minute() != t.Minute() {
+		// A wall-clock time in the gap of a spring-forward change does not
+		// exist in loc; keep its label with the offset in force just before.
+		_, offset := w.Add(-2 * time.Hour).Zone()
+		w = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.FixedZone("", offset))
+	}
+	return w.Format(time.RFC3339Nano)
 }
 
 // Text writes a value of a type without a column type of its own (UUIDs,
