@@ -27,8 +27,7 @@ type Result struct {
 	Stats       Stats
 }
 
-// Stats says how long each stage took, for `bic validate --stats` and the
-// benchmarks.
+// Stats says how long each stage took, for the benchmarks.
 type Stats struct {
 	Files   int
 	Objects int // datasets, dashboards, charts, alerts and reports

@@ -8,6 +8,8 @@ import (
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/encoding/jsonschema"
+
+	"github.com/bic-dev/bic/schema"
 )
 
 // JSONSchema exports the definitions as a JSON Schema (draft 2020-12) that
@@ -24,7 +26,7 @@ func (s *Schema) JSONSchema() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("format JSON Schema: %w", err)
 	}
-	v := s.ctx.CompileBytes(src)
+	v := s.root.Context().CompileBytes(src)
 	if err := v.Err(); err != nil {
 		return nil, fmt.Errorf("compile JSON Schema: %w", err)
 	}
@@ -37,7 +39,7 @@ func (s *Schema) JSONSchema() ([]byte, error) {
 		return nil, fmt.Errorf("decode JSON Schema: %w", err)
 	}
 	doc["title"] = "bic project file"
-	doc["$id"] = "https://bic.dev/schema/v" + schemaVersion() + ".json"
+	doc["$id"] = "https://bic.dev/schema/v" + schema.Version + ".json"
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")

@@ -18,24 +18,6 @@ const (
 	KindBool
 )
 
-func (k NodeKind) String() string {
-	switch k {
-	case KindMap:
-		return "mapping"
-	case KindList:
-		return "list"
-	case KindString:
-		return "string"
-	case KindInt:
-		return "integer"
-	case KindFloat:
-		return "number"
-	case KindBool:
-		return "boolean"
-	default:
-		return "null"
-	}
-}
 
 // Node is a value read from a YAML or CUE file with the position it came
 // from. Both formats become Nodes, so every later stage reports positions the

@@ -79,7 +79,7 @@ func resolve(fsys fs.FS, l *loaded, checked []checkResult, sink *diagSink) (*Man
 	r.resolveDashboards(byKind[KindDashboard])
 	r.resolveAlerts(byKind[KindAlert])
 	r.resolveReports(byKind[KindReport])
-	r.m.SchemaVersion = schemaVersion()
+	r.m.SchemaVersion = schema.Version
 	r.m.Project = r.project
 	start := time.Now()
 	r.m.Hash = manifestHash(r.m)
@@ -87,7 +87,7 @@ func resolve(fsys fs.FS, l *loaded, checked []checkResult, sink *diagSink) (*Man
 	return r.m, r.hashTime
 }
 
-// exists reports whether an object of kind is defined, valid or not.
+// isBroken reports whether an object of kind is defined but failed the schema stage.
 func (r *resolver) isBroken(kind Kind, name string) bool { return r.broken[kind][name] }
 
 // --- project and connections
@@ -496,4 +496,3 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func schemaVersion() string { return schema.Version }

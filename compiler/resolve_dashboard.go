@@ -52,7 +52,7 @@ func (r *resolver) resolveDashboards(objs []object) {
 				continue
 			}
 			chartIndex[c.Name] = i
-			ds, ok := r.checkChart(d.Name, cn, c)
+			ds, ok := r.checkChart(cn, c)
 			if !ok {
 				continue
 			}
@@ -66,10 +66,6 @@ func (r *resolver) resolveDashboards(objs []object) {
 			chartObjs = append(chartObjs, obj)
 			deps[id] = obj.Hash
 			dependsOn = append(dependsOn, id)
-		}
-		chartsByName := map[string]*Chart{}
-		for i := range d.Charts {
-			chartsByName[d.Charts[i].Name] = &d.Charts[i]
 		}
 		filterNames := map[string]bool{}
 		for i := range d.Filters {
@@ -116,7 +112,7 @@ func (r *resolver) dataInvalid(name string) bool {
 	return ok
 }
 
-func (r *resolver) checkChart(dash string, n *Node, c *Chart) (*DatasetObject, bool) {
+func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
 	what := fmt.Sprintf("chart %q", c.Name)
 	ds, ok := r.dataset(n.PosAt("dataset"), c.Dataset, what)
 	if !ok {

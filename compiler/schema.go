@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/cuecontext"
@@ -40,19 +41,21 @@ var definitionOf = map[Kind]string{
 // Schema is the compiled CUE definitions. Compile it once and share it: it
 // is safe for concurrent use.
 type Schema struct {
-	mu     sync.Mutex // guards ctx and values made with it: a cue.Context is not safe for concurrent use
-	ctx    *cue.Context
-	root   cue.Value
-	defs   map[Kind]cue.Value
+	mu     sync.Mutex // guards root's context: a cue.Context is not safe for concurrent use
+	root   cue.Value  // the definitions, for describing expectations and exporting
 	shapes map[Kind]*shape
 
-	// workers each hold their own compiled copy of the definitions, so
-	// objects are unified on every core at once.
+	// Objects are unified on every core at once, each worker with its own
+	// compiled copy of the definitions. Workers are made on first need:
+	// a small project never pays for more than one.
 	workers chan *cueWorker
+	made    atomic.Int32
+	max     int32
 }
 
 type cueWorker struct {
 	ctx  *cue.Context
+	root cue.Value
 	defs map[Kind]cue.Value
 }
 
@@ -62,47 +65,51 @@ func newCUEWorker() (*cueWorker, error) {
 	if err := root.Err(); err != nil {
 		return nil, fmt.Errorf("compile schema: %w", err)
 	}
-	w := &cueWorker{ctx: ctx, defs: map[Kind]cue.Value{}}
+	w := &cueWorker{ctx: ctx, root: root, defs: map[Kind]cue.Value{}}
 	for kind, def := range definitionOf {
-		w.defs[kind] = root.LookupPath(cue.ParsePath(def))
+		v := root.LookupPath(cue.ParsePath(def))
+		if err := v.Err(); err != nil {
+			return nil, fmt.Errorf("schema definition %s: %w", def, err)
+		}
+		w.defs[kind] = v
 	}
 	return w, nil
 }
 
 // NewSchema compiles the embedded definitions.
 func NewSchema() (*Schema, error) {
-	ctx := cuecontext.New()
-	root := ctx.CompileString(schema.Source, cue.Filename("schema/bic.cue"))
-	if err := root.Err(); err != nil {
-		return nil, fmt.Errorf("compile schema: %w", err)
+	// The shapes and descriptions use a context of their own, guarded by mu.
+	first, err := newCUEWorker()
+	if err != nil {
+		return nil, err
 	}
-	s := &Schema{ctx: ctx, root: root, defs: map[Kind]cue.Value{}, shapes: map[Kind]*shape{}}
-	for kind, def := range definitionOf {
-		v := root.LookupPath(cue.ParsePath(def))
-		if err := v.Err(); err != nil {
-			return nil, fmt.Errorf("schema definition %s: %w", def, err)
-		}
-		s.defs[kind] = v
+	s := &Schema{root: first.root, shapes: map[Kind]*shape{}, max: int32(runtime.GOMAXPROCS(0))}
+	for kind, v := range first.defs {
 		s.shapes[kind] = buildShape(v, 0)
 	}
-	n := runtime.GOMAXPROCS(0)
-	s.workers = make(chan *cueWorker, n)
-	for range n {
-		w, err := newCUEWorker()
-		if err != nil {
-			return nil, err
-		}
-		s.workers <- w
-	}
+	s.workers = make(chan *cueWorker, s.max)
 	return s, nil
 }
 
-// Root is the compiled definitions, for exporting them.
-func (s *Schema) Root() cue.Value { return s.root }
+// worker takes a free worker, making one while fewer than max exist.
+func (s *Schema) worker() (*cueWorker, error) {
+	select {
+	case w := <-s.workers:
+		return w, nil
+	default:
+	}
+	if n := s.made.Add(1); n <= s.max {
+		w, err := newCUEWorker()
+		if err != nil {
+			s.made.Add(-1)
+			return nil, err
+		}
+		return w, nil
+	}
+	s.made.Add(-1)
+	return <-s.workers, nil
+}
 
-// check validates one object's tree against its definition and reports
-// every problem found: the walk finds unknown and missing keys and wrong
-// shapes; CUE finds values that break a constraint.
 // checkResult says what the schema stage found in an object.
 type checkResult int
 
@@ -115,6 +122,9 @@ const (
 	checkFailed
 )
 
+// check validates one object's tree against its definition and reports
+// every problem found: the walk finds unknown and missing keys and wrong
+// shapes; CUE finds values that break a constraint.
 func (s *Schema) check(kind Kind, n *Node, sink *diagSink) checkResult {
 	c := &shapeChecker{sink: sink, kind: kind, reported: map[string]bool{}}
 	nameNode := n.Get(string(kind))
@@ -125,9 +135,13 @@ func (s *Schema) check(kind Kind, n *Node, sink *diagSink) checkResult {
 		c.name = nameNode.Str
 	}
 	c.walk(n, s.shapes[kind], nil)
-	w := <-s.workers
+	w, err := s.worker()
+	if err != nil {
+		c.errorf(n.Pos, CodeInvalid, "internal error: %v", err)
+		return checkFailed
+	}
 	v := w.defs[kind].Unify(w.ctx.Encode(n.Any()))
-	err := v.Validate(cue.Concrete(true), cue.All())
+	err = v.Validate(cue.Concrete(true), cue.All())
 	if err != nil {
 		// Describing what was expected reads the shared definitions.
 		s.mu.Lock()
@@ -172,7 +186,7 @@ func (c *shapeChecker) walk(n *Node, s *shape, path []any) {
 	}
 	alt := s.pick(n.Kind)
 	if alt == nil || !alt.accepts(n.Kind) {
-		c.errorf(n.Pos, CodeType, "%s: expected %s, found %s", c.subject(path), s.describe(), n.Describe())
+		c.errorf(n.Pos, CodeType, "%s: expected %s, found %s", c.context(path), s.describe(), n.Describe())
 		c.reported[pathKey(path)] = true
 		return
 	}
@@ -272,7 +286,7 @@ func (c *shapeChecker) reportCUE(err error, root *Node, top *shape) {
 				hint = didYouMean(n.Str, s.enumValues())
 			}
 		}
-		c.errorf(n.Pos, CodeInvalid, "%s: expected %s, found %s%s", c.subject(it.path), expected, n.Describe(), hint)
+		c.errorf(n.Pos, CodeInvalid, "%s: expected %s, found %s%s", c.context(it.path), expected, n.Describe(), hint)
 		reported = true
 	}
 	if !reported && !c.failed {
@@ -313,12 +327,6 @@ func pathKey(path []any) string {
 		parts[i] = fmt.Sprint(p)
 	}
 	return strings.Join(parts, ".")
-}
-
-// subject names the value at path for a message, such as
-// `dashboard key "charts[2].type"`.
-func (c *shapeChecker) subject(path []any) string {
-	return c.context(path)
 }
 
 // context names the value at path and its object, such as

@@ -185,9 +185,12 @@ func (c *yamlConverter) mapping(pos Pos, values []*ast.MappingValueNode, depth i
 			return
 		}
 		seen[key] = keyPos
-		v.KeyPos = keyPos
+		// An alias shares its anchor's node: give this key its own copy, so
+		// that errors about either point at the right place.
+		cp := *v
+		cp.KeyPos = keyPos
 		out.Keys = append(out.Keys, key)
-		out.Values = append(out.Values, v)
+		out.Values = append(out.Values, &cp)
 	}
 	var merges []*Node
 	for _, mv := range values {
@@ -222,8 +225,7 @@ func (c *yamlConverter) mapping(pos Pos, values []*ast.MappingValueNode, depth i
 	for _, m := range merges {
 		for i, k := range m.Keys {
 			if _, ok := seen[k]; !ok {
-				v := *m.Values[i]
-				add(k, m.Values[i].KeyPos, &v)
+				add(k, m.Values[i].KeyPos, m.Values[i])
 			}
 		}
 	}
