@@ -18,7 +18,6 @@ const (
 	KindBool
 )
 
-
 // Node is a value read from a YAML or CUE file with the position it came
 // from. Both formats become Nodes, so every later stage reports positions the
 // same way.

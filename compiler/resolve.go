@@ -495,4 +495,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
