@@ -158,7 +158,7 @@ func (r *resolver) checkConnection(project *Node, c *Connection) {
 		}
 	}
 	if c.Timeout != "" {
-		if _, err := parseDuration(c.Timeout); err != nil {
+		if _, err := ParseDuration(c.Timeout); err != nil {
 			r.sink.errorf(n.PosAt("timeout"), CodeInvalid, "connection %q: %v", c.Name, err)
 		}
 	}

@@ -45,7 +45,7 @@ func (r *resolver) resolveAlerts(objs []object) {
 		r.checkCondition(n.At("condition"), what, a.Condition)
 		r.checkSchedule(n, what, a.Schedule, &a.Timezone)
 		if a.Cooldown != "" {
-			if _, err := parseDuration(a.Cooldown); err != nil {
+			if _, err := ParseDuration(a.Cooldown); err != nil {
 				r.sink.errorf(n.PosAt("cooldown"), CodeInvalid, "%s: %v", what, err)
 			}
 		}

@@ -16,7 +16,7 @@ var (
 )
 
 // timeRangeHelp lists the accepted forms for error messages.
-const timeRangeHelp = "last_N_days (or hours, weeks, months, quarters, years), this_month, previous_month (or day, week, quarter, year), year_to_date, all, or a span 2024-01-01..2024-12-31 (end optional)"
+const timeRangeHelp = "last_N_days (or hours, weeks, months, quarters, years), this_month, previous_month (or day, week, quarter, year), today, yesterday, year_to_date, all, or a span 2024-01-01..2024-12-31 (end optional)"
 
 // checkTimeRange reports whether s is a time range bic understands.
 func checkTimeRange(s string) error {
@@ -76,8 +76,8 @@ func checkTimezone(s string) error {
 	return nil
 }
 
-// parseDuration reads the schema's durations (30s, 15m, 6h, 2d).
-func parseDuration(s string) (time.Duration, error) {
+// ParseDuration reads the schema's durations (30s, 15m, 6h, 2d).
+func ParseDuration(s string) (time.Duration, error) {
 	if len(s) < 2 {
 		return 0, fmt.Errorf("invalid duration %q", s)
 	}

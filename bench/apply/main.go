@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"slices"
 	"strings"
 	"testing/fstest"
 	"text/tabwriter"
@@ -50,22 +51,17 @@ func main() {
 			continue
 		}
 		st, cleanup := open(ctx, name, raw)
-		first := timeIt(func() { plan, _ := publish.Plan(ctx, st, base, "prod", ""); mustApply(ctx, st, base, plan) })
+		first := timeIt(func() { mustApply(ctx, st, base, mustPlan(ctx, st, base)) })
 		var noops []time.Duration
 		for range *runs {
 			noops = append(noops, timeIt(func() {
-				if p, _ := publish.Plan(ctx, st, base, "prod", ""); p.HasChanges() {
+				if mustPlan(ctx, st, base).HasChanges() {
 					log.Fatal("a no-op plan has changes")
 				}
 			}))
 		}
 		var p *compiler.Plan
-		planChange := timeIt(func() {
-			var err error
-			if p, err = publish.Plan(ctx, st, changed, "prod", ""); err != nil {
-				log.Fatal(err)
-			}
-		})
+		planChange := timeIt(func() { p = mustPlan(ctx, st, changed) })
 		applyChange := timeIt(func() { mustApply(ctx, st, changed, p) })
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", name, round(first), round(median(noops)), round(planChange), len(p.Changes), len(p.Jobs), round(applyChange))
 		checkDependents(p)
@@ -142,6 +138,14 @@ func open(ctx context.Context, name, raw string) (*metadata.Store, func()) {
 	}
 }
 
+func mustPlan(ctx context.Context, st *metadata.Store, m *compiler.Manifest) *compiler.Plan {
+	p, err := publish.Plan(ctx, st, m, "prod", "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	return p
+}
+
 func mustApply(ctx context.Context, st *metadata.Store, m *compiler.Manifest, p *compiler.Plan) {
 	if _, err := st.Apply(ctx, metadata.ApplyRequest{Env: "prod", Plan: p, Manifest: m, AppliedBy: "bench"}); err != nil {
 		log.Fatal(err)
@@ -155,14 +159,9 @@ func timeIt(f func()) time.Duration {
 }
 
 func median(ds []time.Duration) time.Duration {
-	for i := range ds {
-		for j := i + 1; j < len(ds); j++ {
-			if ds[j] < ds[i] {
-				ds[i], ds[j] = ds[j], ds[i]
-			}
-		}
-	}
-	return ds[len(ds)/2]
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 func round(d time.Duration) string { return d.Round(time.Millisecond).String() }

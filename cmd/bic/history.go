@@ -29,7 +29,7 @@ func newHistoryCmd() *cobra.Command {
 			defer st.Close()
 			revs, err := st.History(cmd.Context(), f.env)
 			if err != nil {
-				return &exitError{code: exitInvalid, err: err}
+				return storeError(err)
 			}
 			out := cmd.OutOrStdout()
 			if format == "json" {
@@ -83,7 +83,7 @@ func newRollbackCmd() *cobra.Command {
 			defer st.Close()
 			m, err := st.Manifest(cmd.Context(), f.env, to)
 			if err != nil {
-				return &exitError{code: exitInvalid, err: err}
+				return storeError(err)
 			}
 			p, err := publish.Plan(cmd.Context(), st, m, f.env, "")
 			if err != nil {
@@ -101,7 +101,7 @@ func newRollbackCmd() *cobra.Command {
 			}
 			rev, _, err := publish.Rollback(cmd.Context(), st, f.env, to, actor())
 			if err != nil {
-				return applyError(err)
+				return storeError(err)
 			}
 			fmt.Fprintf(out, "\nApplied revision %d to %s: the definitions of revision %d, %d jobs enqueued.\n", rev.Number, f.env, to, rev.Jobs)
 			return nil
@@ -132,7 +132,7 @@ func newDestroyCmd() *cobra.Command {
 			}
 			defer st.Close()
 			if err := st.Destroy(cmd.Context(), f.env, actor(), force); err != nil {
-				return &exitError{code: exitInvalid, err: err}
+				return storeError(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Destroyed environment %s.\n", f.env)
 			return nil

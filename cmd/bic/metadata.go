@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/publish/metadata"
-	"github.com/bic-dev/bic/runner/warehouse"
 )
 
 // defaultMetadataURL is the embedded default: SQLite in the project folder.
@@ -30,6 +30,16 @@ func (f *deployFlags) register(cmd *cobra.Command, envDefault string) {
 	cmd.Flags().StringVar(&f.metadata, "metadata", "", "the metadata database URL (default: $BIC_METADATA_URL, bic.yaml's metadata, or "+defaultMetadataURL+")")
 }
 
+var envNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// checkEnv validates an --env value: lower case letters, digits, - and _.
+func (f *deployFlags) checkEnv() error {
+	if f.env != "" && !envNameRE.MatchString(f.env) {
+		return usageErrorf("--env %q: expected lower case letters, digits, - and _ (at most 63), such as prod or pr-42", f.env)
+	}
+	return nil
+}
+
 // metadataURL picks the database: the flag, then $BIC_METADATA_URL, then
 // bic.yaml, then SQLite in the project folder.
 func (f *deployFlags) metadataURL(m *compiler.Manifest) (string, error) {
@@ -43,11 +53,28 @@ func (f *deployFlags) metadataURL(m *compiler.Manifest) (string, error) {
 	if raw == "" {
 		return defaultMetadataURL, nil
 	}
-	return warehouse.Options{Env: os.LookupEnv}.Expand("metadata", "metadata", raw)
+	var missing string
+	url := envRefRE.ReplaceAllStringFunc(raw, func(ref string) string {
+		name := envRefRE.FindStringSubmatch(ref)[1]
+		v, ok := os.LookupEnv(name)
+		if !ok && missing == "" {
+			missing = name
+		}
+		return v
+	})
+	if missing != "" {
+		return "", fmt.Errorf("metadata URL: environment variable %s is not set", missing)
+	}
+	return url, nil
 }
+
+var envRefRE = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // openStore opens and migrates the metadata database.
 func (f *deployFlags) openStore(ctx context.Context, m *compiler.Manifest) (*metadata.Store, error) {
+	if err := f.checkEnv(); err != nil {
+		return nil, err
+	}
 	url, err := f.metadataURL(m)
 	if err != nil {
 		return nil, &exitError{code: exitRuntime, err: err}

@@ -120,7 +120,7 @@ CI) it needs --auto-approve.`,
 			commit, author := gitInfo(cmd.Context(), f.dir)
 			rev, err := st.Apply(cmd.Context(), metadata.ApplyRequest{Env: f.env, Plan: p, Manifest: m, GitCommit: commit, GitAuthor: author, AppliedBy: actor()})
 			if err != nil {
-				return applyError(err)
+				return storeError(err)
 			}
 			fmt.Fprintf(out, "\nApplied revision %d to %s: %d objects, %d jobs enqueued.\n", rev.Number, f.env, rev.Objects, rev.Jobs)
 			return nil
@@ -131,10 +131,15 @@ CI) it needs --auto-approve.`,
 	return cmd
 }
 
-// applyError turns the store's refusals into messages without stack-like wrapping.
-func applyError(err error) error {
-	if errors.Is(err, metadata.ErrStale) || errors.Is(err, metadata.ErrNoChanges) {
-		return &exitError{code: exitInvalid, err: err}
+// storeError turns the metadata database's errors into exit codes: a
+// refusal that the user can act on is 1, anything else (a lost connection,
+// a cancelled command) is 3.
+func storeError(err error) error {
+	for _, refusal := range []error{metadata.ErrStale, metadata.ErrNoChanges, metadata.ErrNoEnvironment,
+		metadata.ErrNoRevision, metadata.ErrPersistent, metadata.ErrSchemaTooNew} {
+		if errors.Is(err, refusal) {
+			return &exitError{code: exitInvalid, err: err}
+		}
 	}
 	return &exitError{code: exitRuntime, err: err}
 }
@@ -199,7 +204,7 @@ planned against --base, so it only computes what differs from it.`,
 			rev, err := st.Apply(cmd.Context(), metadata.ApplyRequest{Env: f.env, Plan: p, Manifest: m, Source: "preview",
 				GitCommit: commit, GitAuthor: author, AppliedBy: actor(), Preview: &metadata.PreviewOptions{Base: base, TTL: d}})
 			if err != nil {
-				return applyError(err)
+				return storeError(err)
 			}
 			fmt.Fprintf(out, "\nApplied revision %d to preview %s (expires in %s): %d objects, %d jobs enqueued.\n", rev.Number, f.env, ttl, rev.Objects, rev.Jobs)
 			return nil

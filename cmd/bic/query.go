@@ -148,7 +148,7 @@ func runQuery(ctx context.Context, out io.Writer, m *compiler.Manifest, dir stri
 	return nil
 }
 
-// writeTable prints rows aligned in columns, numbers on the right.
+// writeTable prints rows aligned in columns, then the row count.
 func writeTable(out io.Writer, rows warehouse.Rows) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	cols := rows.Columns()

@@ -20,11 +20,15 @@ func (s *Store) Destroy(ctx context.Context, env, actor string, force bool) erro
 		return fmt.Errorf("destroy %s: lock: %w", env, err)
 	}
 	var kind string
-	if err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT kind FROM environments WHERE name = ?`), env).Scan(&kind); err != nil {
+	err = tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT kind FROM environments WHERE name = ?`), env).Scan(&kind)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("destroy %s: %w", env, ErrNoEnvironment)
+	case err != nil:
+		return fmt.Errorf("destroy %s: %w", env, err)
 	}
 	if kind != "preview" && !force {
-		return fmt.Errorf("destroy %s: it is a persistent environment; pass --force to remove it and its history", env)
+		return fmt.Errorf("destroy %s: it is %w; pass --force to remove it and its history", env, ErrPersistent)
 	}
 	if err := s.deleteEnv(ctx, tx, env); err != nil {
 		return err

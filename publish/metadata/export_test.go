@@ -3,3 +3,6 @@ package metadata
 // SetAfterObjects sets the hook that runs inside Apply's transaction after
 // the objects are written, so tests can kill an apply halfway.
 func SetAfterObjects(s *Store, f func()) { s.afterObjects = f }
+
+// LatestVersion is the newest migration the binary knows.
+func LatestVersion(s *Store) int { return s.latestVersion() }

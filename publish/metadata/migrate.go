@@ -44,8 +44,8 @@ func (s *Store) migrations() ([]migration, error) {
 	return out, nil
 }
 
-// SchemaVersion is the newest migration this binary knows.
-func (s *Store) SchemaVersion() int {
+// latestVersion is the newest migration this binary knows.
+func (s *Store) latestVersion() int {
 	ms, _ := s.migrations()
 	if len(ms) == 0 {
 		return 0
@@ -53,11 +53,9 @@ func (s *Store) SchemaVersion() int {
 	return ms[len(ms)-1].version
 }
 
-// Version returns the schema version the database is at (0 when empty).
+// Version returns the schema version the database is at. It only reads: a
+// database without bic's tables yet is an error.
 func (s *Store) Version(ctx context.Context) (int, error) {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bic_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
-		return 0, fmt.Errorf("create migrations table: %w", err)
-	}
 	var v sql.NullInt64
 	if err := s.db.QueryRowContext(ctx, `SELECT max(version) FROM bic_schema_migrations`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read schema version: %w", err)
@@ -65,7 +63,7 @@ func (s *Store) Version(ctx context.Context) (int, error) {
 	return int(v.Int64), nil
 }
 
-// Migrate applies the migrations the database lacks, each in its own
+// Migrate applies the migrations the database lacks, all in one
 // transaction, and returns how many it applied. A database migrated by a
 // newer bic is an error: this binary would not understand it.
 func (s *Store) Migrate(ctx context.Context) (int, error) {
@@ -78,8 +76,9 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback()
-	// Two processes starting at once must not both migrate.
-	if err := s.dialect.lockEnv(ctx, tx, "bic-schema-migrations"); err != nil {
+	// Two processes starting at once must not both migrate. The key holds
+	// a space, which environment names never do.
+	if err := s.dialect.lockEnv(ctx, tx, "schema migrations"); err != nil {
 		return 0, fmt.Errorf("migrate: lock: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bic_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {

@@ -39,6 +39,7 @@ var (
 	ErrStale         = errors.New("the environment changed since the plan was made")
 	ErrNoChanges     = errors.New("nothing to apply")
 	ErrSchemaTooNew  = errors.New("the metadata database is newer than this bic")
+	ErrPersistent    = errors.New("a persistent environment")
 )
 
 // Open connects to the database named by url — postgres://… or
@@ -48,9 +49,13 @@ func Open(ctx context.Context, rawURL, dir string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Migrate(ctx); err != nil {
-		s.Close()
-		return nil, err
+	// Reading is enough when the schema is current: read-only commands
+	// then take no write lock.
+	if v, err := s.Version(ctx); err != nil || v != s.latestVersion() {
+		if _, err := s.Migrate(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }

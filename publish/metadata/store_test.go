@@ -166,8 +166,8 @@ func TestMigrations(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			v, err := st.Version(ctx)
-			if err != nil || v != st.SchemaVersion() || v < 1 {
-				t.Fatalf("version after Open = %d, %v; want %d", v, err, st.SchemaVersion())
+			if err != nil || v != metadata.LatestVersion(st) || v < 1 {
+				t.Fatalf("version after Open = %d, %v; want %d", v, err, metadata.LatestVersion(st))
 			}
 			if n, err := st.Migrate(ctx); err != nil || n != 0 {
 				t.Fatalf("re-running migrations applied %d, %v; want 0", n, err)

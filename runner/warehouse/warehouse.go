@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -172,16 +171,12 @@ func uuidString(b []byte) string {
 // FormatDate writes a date value for a result.
 func FormatDate(t time.Time) string { return t.Format(time.DateOnly) }
 
-// Timeout is the connection's query timeout (30s, 15m, 6h, 1d), or zero.
+// Timeout is the connection's query timeout, or zero. The compiler has
+// checked its form.
 func Timeout(c compiler.Connection) time.Duration {
-	s := c.Timeout
-	if len(s) < 2 {
+	if c.Timeout == "" {
 		return 0
 	}
-	n, err := strconv.Atoi(s[:len(s)-1])
-	if err != nil {
-		return 0
-	}
-	unit := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[s[len(s)-1]]
-	return time.Duration(n) * unit
+	d, _ := compiler.ParseDuration(c.Timeout)
+	return d
 }

@@ -28,7 +28,6 @@ import (
 
 // Conn is a BigQuery client for one project.
 type Conn struct {
-	name     string
 	client   *bigquery.Client
 	dataset  string
 	location string
@@ -83,7 +82,7 @@ func Open(ctx context.Context, c compiler.Connection, opts warehouse.Options, ex
 	if err != nil {
 		return nil, fmt.Errorf("connection %s: bigquery project %s: %w", c.Name, c.Project, err)
 	}
-	return &Conn{name: c.Name, client: client, dataset: c.Dataset, location: c.Location, timeout: warehouse.Timeout(c), loc: opts.Location}, nil
+	return &Conn{client: client, dataset: c.Dataset, location: c.Location, timeout: warehouse.Timeout(c), loc: opts.Location}, nil
 }
 
 // Close releases the client.
@@ -106,7 +105,7 @@ func (c *Conn) Query(ctx context.Context, sql string, args []any) (warehouse.Row
 		cancel()
 		return nil, fmt.Errorf("bigquery: %w", err)
 	}
-	r := &bqRows{it: it, ctx: ctx, cancel: cancel, loc: c.loc}
+	r := &bqRows{it: it, cancel: cancel, loc: c.loc}
 	// The schema arrives with the first page: read it before Columns.
 	r.prefetch()
 	if r.err != nil {
@@ -142,7 +141,6 @@ func columnType(t bigquery.FieldType) string {
 
 type bqRows struct {
 	it      *bigquery.RowIterator
-	ctx     context.Context
 	cancel  context.CancelFunc
 	loc     *time.Location
 	cols    []warehouse.Column

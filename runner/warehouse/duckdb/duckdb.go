@@ -23,7 +23,6 @@ import (
 
 // Conn is an open DuckDB database.
 type Conn struct {
-	name    string
 	db      *sql.DB
 	timeout time.Duration
 	loc     *time.Location
@@ -52,7 +51,7 @@ func Open(ctx context.Context, c compiler.Connection, opts warehouse.Options) (*
 		return nil, fmt.Errorf("connection %s: open duckdb: %w", c.Name, err)
 	}
 	db := sql.OpenDB(connector)
-	conn := &Conn{name: c.Name, db: db, timeout: warehouse.Timeout(c), loc: opts.Location}
+	conn := &Conn{db: db, timeout: warehouse.Timeout(c), loc: opts.Location}
 	names := make([]string, 0, len(c.Files))
 	for name := range c.Files {
 		names = append(names, name)

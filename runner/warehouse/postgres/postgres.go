@@ -20,7 +20,6 @@ import (
 
 // Conn is a pool of connections to one PostgreSQL database.
 type Conn struct {
-	name    string
 	pool    *pgxpool.Pool
 	timeout time.Duration
 	loc     *time.Location
@@ -96,13 +95,10 @@ func Open(ctx context.Context, c compiler.Connection, opts warehouse.Options) (*
 		pool.Close()
 		return nil, fmt.Errorf("connection %s: %w", c.Name, err)
 	}
-	conn := &Conn{name: c.Name, pool: pool, loc: opts.Location}
+	conn := &Conn{pool: pool, loc: opts.Location}
 	conn.timeout = warehouse.Timeout(c)
 	return conn, nil
 }
-
-// Pool is the underlying pool, for loading test data.
-func (c *Conn) Pool() *pgxpool.Pool { return c.pool }
 
 // Close closes every connection of the pool.
 func (c *Conn) Close() error {

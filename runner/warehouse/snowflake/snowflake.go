@@ -27,7 +27,6 @@ import (
 
 // Conn is a pool of sessions to one Snowflake account.
 type Conn struct {
-	name    string
 	db      *sql.DB
 	timeout time.Duration
 	loc     *time.Location
@@ -146,7 +145,7 @@ func Open(ctx context.Context, c compiler.Connection, opts warehouse.Options) (*
 		db.Close()
 		return nil, fmt.Errorf("connection %s: snowflake account %s: %w", c.Name, c.Account, err)
 	}
-	return &Conn{name: c.Name, db: db, timeout: warehouse.Timeout(c), loc: opts.Location}, nil
+	return &Conn{db: db, timeout: warehouse.Timeout(c), loc: opts.Location}, nil
 }
 
 // Close ends every session.
