@@ -81,3 +81,26 @@ func BenchmarkPlanChart(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPlanChartLarge plans charts of the 10,000-chart project: the
+// time per chart must not grow with the project.
+func BenchmarkPlanChartLarge(b *testing.B) {
+	res := newTestCompiler(b).Compile(synthFS(synth.Large))
+	if res.Manifest == nil {
+		b.Fatal(res.Diagnostics[0])
+	}
+	m := res.Manifest
+	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	d := Dialects["postgres"]
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c := m.Charts[(i*7919)%len(m.Charts)]
+		i++
+		q, err := m.PlanChart(c.Dashboard+"/"+c.Spec.Name, nil, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = q.SQLFor(d)
+	}
+}

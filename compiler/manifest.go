@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync/atomic"
 
 	"github.com/bic-dev/bic/schema"
 )
@@ -24,6 +25,8 @@ type Manifest struct {
 	Dashboards    []DashboardObject  `json:"dashboards"`
 	Alerts        []AlertObject      `json:"alerts"`
 	Reports       []ReportObject     `json:"reports"`
+
+	index atomic.Pointer[manifestIndex]
 }
 
 // Meta is what every manifest object carries besides its spec.
@@ -94,22 +97,72 @@ func (m *Manifest) Objects() []Meta {
 
 // Chart returns the chart with id DASHBOARD/CHART.
 func (m *Manifest) Chart(ref string) (ChartObject, bool) {
-	for _, c := range m.Charts {
-		if c.Dashboard+"/"+c.Spec.Name == ref {
-			return c, true
-		}
+	i, ok := m.lookup().charts[ref]
+	if !ok {
+		return ChartObject{}, false
 	}
-	return ChartObject{}, false
+	return m.Charts[i], true
 }
 
 // Dataset returns the dataset called name.
 func (m *Manifest) Dataset(name string) (DatasetObject, bool) {
-	for _, d := range m.Datasets {
-		if d.Spec.Name == name {
-			return d, true
-		}
+	i, ok := m.lookup().datasets[name]
+	if !ok {
+		return DatasetObject{}, false
 	}
-	return DatasetObject{}, false
+	return m.Datasets[i], true
+}
+
+// Connection returns the connection called name.
+func (m *Manifest) Connection(name string) (ConnectionObject, bool) {
+	i, ok := m.lookup().connections[name]
+	if !ok {
+		return ConnectionObject{}, false
+	}
+	return m.Connections[i], true
+}
+
+// Dashboard returns the dashboard called name.
+func (m *Manifest) Dashboard(name string) (DashboardObject, bool) {
+	i, ok := m.lookup().dashboards[name]
+	if !ok {
+		return DashboardObject{}, false
+	}
+	return m.Dashboards[i], true
+}
+
+// manifestIndex finds objects by name: planning every chart of a large
+// project would otherwise scan the lists once per chart.
+type manifestIndex struct {
+	charts, datasets, connections, dashboards map[string]int
+}
+
+func (x *manifestIndex) covers(m *Manifest) bool {
+	return len(x.charts) == len(m.Charts) && len(x.datasets) == len(m.Datasets) &&
+		len(x.connections) == len(m.Connections) && len(x.dashboards) == len(m.Dashboards)
+}
+
+// lookup returns the index, building it on first use (and again if the
+// manifest has grown since, as it does while the resolver builds it).
+func (m *Manifest) lookup() *manifestIndex {
+	if x := m.index.Load(); x != nil && x.covers(m) {
+		return x
+	}
+	x := &manifestIndex{charts: map[string]int{}, datasets: map[string]int{}, connections: map[string]int{}, dashboards: map[string]int{}}
+	for i, c := range m.Charts {
+		x.charts[c.Dashboard+"/"+c.Spec.Name] = i
+	}
+	for i, d := range m.Datasets {
+		x.datasets[d.Spec.Name] = i
+	}
+	for i, c := range m.Connections {
+		x.connections[c.Spec.Name] = i
+	}
+	for i, d := range m.Dashboards {
+		x.dashboards[d.Spec.Name] = i
+	}
+	m.index.Store(x)
+	return x
 }
 
 // JSON is the manifest's canonical, indented JSON.

@@ -86,7 +86,7 @@ type NamedWindow struct {
 func (m *Manifest) PlanChart(ref string, state FilterState, now time.Time) (*Query, error) {
 	co, ok := m.Chart(ref)
 	if !ok {
-		return nil, fmt.Errorf("no chart %q: expected DASHBOARD/CHART, one of %s", ref, strings.Join(m.chartRefs(), ", "))
+		return nil, fmt.Errorf("no chart %q: expected DASHBOARD/CHART%s", ref, didYouMean(ref, m.chartRefs()))
 	}
 	dash, _ := m.Dashboard(co.Dashboard)
 	c := co.Spec
@@ -500,26 +500,6 @@ func coerce(typ string, v any) (any, error) {
 		}
 		return nil, fmt.Errorf("expected a string, found %v", v)
 	}
-}
-
-// Connection returns the connection called name.
-func (m *Manifest) Connection(name string) (ConnectionObject, bool) {
-	for _, c := range m.Connections {
-		if c.Spec.Name == name {
-			return c, true
-		}
-	}
-	return ConnectionObject{}, false
-}
-
-// Dashboard returns the dashboard called name.
-func (m *Manifest) Dashboard(name string) (DashboardObject, bool) {
-	for _, d := range m.Dashboards {
-		if d.Spec.Name == name {
-			return d, true
-		}
-	}
-	return DashboardObject{}, false
 }
 
 func (m *Manifest) chartRefs() []string {
