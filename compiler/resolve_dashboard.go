@@ -283,22 +283,8 @@ func describeAny(v any) string {
 // isDateLike accepts a date (2024-01-31) or a date and time
 // (2024-01-31 10:00:00, 2024-01-31T10:00:00).
 func isDateLike(s string) bool {
-	if len(s) < 10 {
-		return false
-	}
-	if _, err := time.Parse(time.DateOnly, s[:10]); err != nil {
-		return false
-	}
-	if len(s) == 10 {
-		return true
-	}
-	rest := strings.Replace(s, "T", " ", 1)
-	for _, layout := range []string{time.DateTime, "2006-01-02 15:04", "2006-01-02 15:04:05.999999"} {
-		if _, err := time.Parse(layout, rest); err == nil {
-			return true
-		}
-	}
-	return false
+	_, _, err := parseWallClock(s, time.UTC)
+	return err == nil
 }
 
 func (r *resolver) checkFilter(dash string, n *Node, f *Filter, charts []Chart) *DatasetObject {
@@ -535,23 +521,23 @@ func autoLayout(charts []Chart) [][]Cell {
 }
 
 func (r *resolver) hintMetric(ds Dataset, name string) string {
-	if _, isDim := ds.Dimensions[name]; isDim {
-		return fmt.Sprintf("; %q is a dimension: list it under dimensions or x", name)
-	}
-	if h := didYouMean(name, sortedKeys(ds.Metrics)); h != "" {
-		return h
-	}
-	return "; it has " + listOr(sortedKeys(ds.Metrics))
+	return hint(name, sortedKeys(ds.Metrics), ds.Dimensions[name].Type != "", "is a dimension: list it under dimensions or x")
 }
 
 func (r *resolver) hintDimension(ds Dataset, name string) string {
-	if _, isMetric := ds.Metrics[name]; isMetric {
-		return fmt.Sprintf("; %q is a metric: list it under metrics", name)
+	return hint(name, sortedKeys(ds.Dimensions), ds.Metrics[name].Expr != "", "is a metric: list it under metrics")
+}
+
+// hint says why a name is not among names: it is of the other kind, or a
+// typo of one of them, or else which names there are.
+func hint(name string, names []string, otherKind bool, otherKindAdvice string) string {
+	if otherKind {
+		return fmt.Sprintf("; %q %s", name, otherKindAdvice)
 	}
-	if h := didYouMean(name, sortedKeys(ds.Dimensions)); h != "" {
+	if h := didYouMean(name, names); h != "" {
 		return h
 	}
-	return "; it has " + listOr(sortedKeys(ds.Dimensions))
+	return "; it has " + listOr(names)
 }
 
 func chartFields(c *Chart) []string {

@@ -53,18 +53,12 @@ parameters, never written into the SQL.`,
 				}
 				now = t
 			}
-			res, err := compileDir(dir)
+			// Warnings are shown too: a filter that applies to no chart
+			// explains an odd result.
+			m, err := compileProject(cmd, dir)
 			if err != nil {
 				return err
 			}
-			if len(res.Diagnostics) > 0 {
-				// Warnings too: a filter that applies to no chart explains an odd result.
-				_ = writeDiagnostics(cmd.OutOrStdout(), cmd.ErrOrStderr(), "text", res)
-			}
-			if res.Diagnostics.HasErrors(false) {
-				return &exitError{code: exitInvalid}
-			}
-			m := res.Manifest
 			dash, _, _ := strings.Cut(args[0], "/")
 			if _, ok := m.Dashboard(dash); !ok {
 				return usageErrorf("no dashboard %q in %s", dash, dir)
