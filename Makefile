@@ -23,7 +23,7 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 golden:
-	go test ./compiler -run 'TestErrors|TestManifestGolden' -args -update
+	go test ./compiler -run 'TestErrors|TestManifestGolden|TestGoldenSQL' -args -update
 
 fuzz:
 	go test -run '^$$' -fuzz FuzzCompileYAML -fuzztime 5m ./compiler
