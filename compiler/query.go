@@ -2,7 +2,6 @@ package compiler
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -390,16 +389,15 @@ func filterPredicates(f Filter, expr, typ string, v any) ([]Predicate, error) {
 			return nil, fmt.Errorf("a number_range value is {min, max}, found %v", v)
 		}
 		var out []Predicate
-		for key, op := range map[string]string{"min": ">=", "max": "<="} {
-			if b, ok := m[key]; ok && b != nil {
+		for _, bound := range []struct{ key, op string }{{"min", ">="}, {"max", "<="}} {
+			if b, ok := m[bound.key]; ok && b != nil {
 				cv, err := coerce("number", b)
 				if err != nil {
-					return nil, fmt.Errorf("%s: %w", key, err)
+					return nil, fmt.Errorf("%s: %w", bound.key, err)
 				}
-				out = append(out, Predicate{Expr: expr, Type: "number", Op: op, Values: []any{cv}})
+				out = append(out, Predicate{Expr: expr, Type: "number", Op: bound.op, Values: []any{cv}})
 			}
 		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Op > out[j].Op })
 		return out, nil
 	}
 	return nil, fmt.Errorf("unknown filter type %q", f.Type)

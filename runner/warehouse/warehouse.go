@@ -171,6 +171,14 @@ func uuidString(b []byte) string {
 // FormatDate writes a date value for a result.
 func FormatDate(t time.Time) string { return t.Format(time.DateOnly) }
 
+// WithTimeout bounds ctx by d, the connection's query timeout, when one is set.
+func WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
+}
+
 // Timeout is the connection's query timeout, or zero. The compiler has
 // checked its form.
 func Timeout(c compiler.Connection) time.Duration {

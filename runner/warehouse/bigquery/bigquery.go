@@ -90,10 +90,7 @@ func (c *Conn) Close() error { return c.client.Close() }
 
 // Query runs sql with args bound to its @p1, @p2, … parameters.
 func (c *Conn) Query(ctx context.Context, sql string, args []any) (warehouse.Rows, error) {
-	cancel := context.CancelFunc(func() {})
-	if c.timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-	}
+	ctx, cancel := warehouse.WithTimeout(ctx, c.timeout)
 	q := c.client.Query(sql)
 	q.Location = c.location
 	q.DefaultDatasetID = c.dataset

@@ -36,25 +36,18 @@ func Config(c compiler.Connection, opts warehouse.Options) (*pgxpool.Config, err
 		}
 		if c.User != "" {
 			u.User = url.User(c.User)
-			if c.Password != "" {
-				u.User = url.UserPassword(c.User, c.Password)
-			}
 		}
-		q := url.Values{}
-		if c.SSLMode != "" {
-			q.Set("sslmode", c.SSLMode)
-		}
-		u.RawQuery = q.Encode()
-		dsn = u.String()
-		// url.URL escapes the braces of ${env:…}; expand on the unescaped form.
 		if c.Password != "" {
 			pw, err := opts.Expand(c.Name, "password", c.Password)
 			if err != nil {
 				return nil, err
 			}
-			u.User = url.UserPassword(c.User, pw)
-			dsn = u.String()
+			u.User = url.UserPassword(c.User, pw) // escaped by url.URL
 		}
+		if c.SSLMode != "" {
+			u.RawQuery = url.Values{"sslmode": {c.SSLMode}}.Encode()
+		}
+		dsn = u.String()
 	} else {
 		var err error
 		if dsn, err = opts.Expand(c.Name, "url", dsn); err != nil {
@@ -108,10 +101,7 @@ func (c *Conn) Close() error {
 
 // Query runs sql with args bound as parameters ($1, $2, …).
 func (c *Conn) Query(ctx context.Context, sql string, args []any) (warehouse.Rows, error) {
-	cancel := context.CancelFunc(func() {})
-	if c.timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-	}
+	ctx, cancel := warehouse.WithTimeout(ctx, c.timeout)
 	rows, err := c.pool.Query(ctx, sql, args...)
 	if err != nil {
 		cancel()

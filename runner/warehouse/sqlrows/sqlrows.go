@@ -79,10 +79,7 @@ func (r *Rows) Close() error {
 
 // Query runs sql on db with a timeout when one is set, and wraps the rows.
 func Query(ctx context.Context, db *sql.DB, timeout time.Duration, query string, args []any, typeOf func(string) string, norm Normalizer) (*Rows, error) {
-	cancel := context.CancelFunc(func() {})
-	if timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-	}
+	ctx, cancel := warehouse.WithTimeout(ctx, timeout)
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		cancel()
