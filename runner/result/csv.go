@@ -1,7 +1,6 @@
 package result
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"math"
@@ -15,39 +14,23 @@ import (
 // line ends, fields quoted only when they must be. NULL is an empty field.
 // It streams row by row and returns the number of data rows written.
 func WriteCSV(w io.Writer, rows Rows) (int, error) {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	buf := make([]byte, 0, 256)
+	var head []byte
 	for i, c := range rows.Columns() {
 		if i > 0 {
-			buf = append(buf, ',')
+			head = append(head, ',')
 		}
-		buf = appendCSVField(buf, c.Name)
+		head = appendCSVField(head, c.Name)
 	}
-	buf = append(buf, '\r', '\n')
-	n := 0
-	for rows.Next() {
-		for i, v := range rows.Values() {
+	head = append(head, '\r', '\n')
+	return encode(w, rows, head, func(buf []byte, _ int, row []any) []byte {
+		for i, v := range row {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
 			buf = appendCSVValue(buf, v)
 		}
-		buf = append(buf, '\r', '\n')
-		n++
-		if len(buf) > 32<<10 {
-			if _, err := bw.Write(buf); err != nil {
-				return n, err
-			}
-			buf = buf[:0]
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return n, err
-	}
-	if _, err := bw.Write(buf); err != nil {
-		return n, err
-	}
-	return n, bw.Flush()
+		return append(buf, '\r', '\n')
+	}, nil)
 }
 
 func appendCSVValue(buf []byte, v any) []byte {

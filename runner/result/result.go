@@ -31,33 +31,41 @@ type Rows interface {
 // (dimensions and source). Decimals keep all their digits; times are
 // ISO 8601 strings. It returns the number of rows written.
 func WriteJSON(w io.Writer, rows Rows) (int, error) {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	buf := make([]byte, 0, 256)
-	buf = append(buf, `{"columns":[`...)
+	head := []byte(`{"columns":[`)
 	for i, c := range rows.Columns() {
 		if i > 0 {
-			buf = append(buf, ',')
+			head = append(head, ',')
 		}
-		buf = append(buf, `{"name":`...)
-		buf = appendJSONString(buf, c.Name)
-		buf = append(buf, `,"type":`...)
-		buf = appendJSONString(buf, c.Type)
-		buf = append(buf, '}')
+		head = append(head, `{"name":`...)
+		head = appendJSONString(head, c.Name)
+		head = append(head, `,"type":`...)
+		head = appendJSONString(head, c.Type)
+		head = append(head, '}')
 	}
-	buf = append(buf, `],"rows":[`...)
-	n := 0
-	for rows.Next() {
+	head = append(head, `],"rows":[`...)
+	return encode(w, rows, head, func(buf []byte, n int, row []any) []byte {
 		if n > 0 {
 			buf = append(buf, ',')
 		}
 		buf = append(buf, '[')
-		for i, v := range rows.Values() {
+		for i, v := range row {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
 			buf = appendJSONValue(buf, v)
 		}
-		buf = append(buf, ']')
+		return append(buf, ']')
+	}, []byte("]}\n"))
+}
+
+// encode streams rows through a 64 KiB buffer: head, each row as
+// appendRow writes it, then tail. Nothing is held but the buffer.
+func encode(w io.Writer, rows Rows, head []byte, appendRow func(buf []byte, n int, row []any) []byte, tail []byte) (int, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	buf := append(make([]byte, 0, 256), head...)
+	n := 0
+	for rows.Next() {
+		buf = appendRow(buf, n, rows.Values())
 		n++
 		if len(buf) > 32<<10 {
 			if _, err := bw.Write(buf); err != nil {
@@ -69,7 +77,7 @@ func WriteJSON(w io.Writer, rows Rows) (int, error) {
 	if err := rows.Err(); err != nil {
 		return n, err
 	}
-	buf = append(buf, "]}\n"...)
+	buf = append(buf, tail...)
 	if _, err := bw.Write(buf); err != nil {
 		return n, err
 	}
