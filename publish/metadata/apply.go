@@ -49,14 +49,20 @@ func (s *Store) Apply(ctx context.Context, req ApplyRequest) (Revision, error) {
 	if err != nil {
 		return Revision{}, fmt.Errorf("encode manifest: %w", err)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	var rev Revision
+	err = s.inEnvTx(ctx, req.Env, func(tx *sql.Tx) error {
+		var err error
+		rev, err = s.writeRevision(ctx, tx, req, manifestJSON)
+		return err
+	})
 	if err != nil {
-		return Revision{}, fmt.Errorf("apply to %s: begin: %w", req.Env, err)
+		return Revision{}, fmt.Errorf("apply to %s: %w", req.Env, err)
 	}
-	defer tx.Rollback()
-	if err := s.dialect.lockEnv(ctx, tx, req.Env); err != nil {
-		return Revision{}, fmt.Errorf("apply to %s: lock: %w", req.Env, err)
-	}
+	return rev, nil
+}
+
+// writeRevision is Apply's work inside its transaction.
+func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, req ApplyRequest, manifestJSON []byte) (Revision, error) {
 	now := s.now()
 
 	var (
@@ -64,7 +70,7 @@ func (s *Store) Apply(ctx context.Context, req ApplyRequest) (Revision, error) {
 		current sql.NullInt64
 		number  int
 	)
-	err = tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT e.kind, e.current_revision, coalesce(r.number, 0)
+	err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT e.kind, e.current_revision, coalesce(r.number, 0)
 		FROM environments e LEFT JOIN revisions r ON r.id = e.current_revision WHERE e.name = ?`), req.Env).Scan(&kind, &current, &number)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -81,7 +87,7 @@ func (s *Store) Apply(ctx context.Context, req ApplyRequest) (Revision, error) {
 			return Revision{}, fmt.Errorf("create environment %s: %w", req.Env, err)
 		}
 	case err != nil:
-		return Revision{}, fmt.Errorf("apply to %s: read environment: %w", req.Env, err)
+		return Revision{}, fmt.Errorf("read environment: %w", err)
 	}
 	if number != req.Plan.BaseRevision {
 		return Revision{}, fmt.Errorf("%w: %s is at revision %d, but this plan was made against revision %d; run bic plan again", ErrStale, req.Env, number, req.Plan.BaseRevision)
@@ -89,11 +95,11 @@ func (s *Store) Apply(ctx context.Context, req ApplyRequest) (Revision, error) {
 	// A first revision is written even without changes: a preview of an
 	// unchanged project still needs one to serve.
 	if !req.Plan.HasChanges() && number > 0 {
-		return Revision{}, fmt.Errorf("%s: %w", req.Env, ErrNoChanges)
+		return Revision{}, ErrNoChanges
 	}
 	if req.Preview != nil {
 		if kind != "preview" {
-			return Revision{}, fmt.Errorf("apply to %s: it is a persistent environment, not a preview; choose another name", req.Env)
+			return Revision{}, fmt.Errorf("it is a persistent environment, not a preview; choose another name")
 		}
 		if _, err := s.exec(ctx, tx, `UPDATE environments SET expires_at = ? WHERE name = ?`, s.dialect.ts(now.Add(req.Preview.TTL)), req.Env); err != nil {
 			return Revision{}, fmt.Errorf("renew preview %s: %w", req.Env, err)
@@ -111,7 +117,7 @@ func (s *Store) Apply(ctx context.Context, req ApplyRequest) (Revision, error) {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		req.Env, rev.Number, rev.Status, rev.Source, rollbackOf, rev.ManifestHash, string(manifestJSON), rev.GitCommit, rev.GitAuthor, rev.AppliedBy, s.dialect.ts(now)).Scan(&revID)
 	if err != nil {
-		return Revision{}, fmt.Errorf("apply to %s: write revision: %w", req.Env, err)
+		return Revision{}, fmt.Errorf("write revision: %w", err)
 	}
 
 	specs := req.Manifest.ObjectSpecs()
@@ -125,7 +131,7 @@ func (s *Store) Apply(ctx context.Context, req ApplyRequest) (Revision, error) {
 		newObjects = append(newObjects, []any{o.Hash, o.Kind, c.ID, string(o.JSON())})
 	}
 	if err := s.insertRows(ctx, tx, `INSERT INTO objects (hash, kind, id, spec) VALUES `, ` ON CONFLICT (hash) DO NOTHING`, 4, newObjects); err != nil {
-		return Revision{}, fmt.Errorf("apply to %s: write objects: %w", req.Env, err)
+		return Revision{}, fmt.Errorf("write objects: %w", err)
 	}
 	ids := make([]string, 0, len(specs))
 	for id := range specs {
@@ -137,7 +143,7 @@ func (s *Store) Apply(ctx context.Context, req ApplyRequest) (Revision, error) {
 		members[i] = []any{revID, id, specs[id].Hash}
 	}
 	if err := s.insertRows(ctx, tx, `INSERT INTO revision_objects (revision_id, object_id, hash) VALUES `, "", 3, members); err != nil {
-		return Revision{}, fmt.Errorf("apply to %s: write revision objects: %w", req.Env, err)
+		return Revision{}, fmt.Errorf("write revision objects: %w", err)
 	}
 	if s.afterObjects != nil {
 		s.afterObjects()
@@ -147,18 +153,15 @@ func (s *Store) Apply(ctx context.Context, req ApplyRequest) (Revision, error) {
 		jobs[i] = []any{revID, j.Key, j.Kind, j.ObjectID, j.InputsHash, "pending", s.dialect.ts(now), s.dialect.ts(now)}
 	}
 	if err := s.insertRows(ctx, tx, `INSERT INTO jobs (revision_id, job_key, kind, object_id, inputs_hash, status, created_at, updated_at) VALUES `, "", 8, jobs); err != nil {
-		return Revision{}, fmt.Errorf("apply to %s: write jobs: %w", req.Env, err)
+		return Revision{}, fmt.Errorf("write jobs: %w", err)
 	}
 	if _, err := s.exec(ctx, tx, `UPDATE environments SET current_revision = ? WHERE name = ?`, revID, req.Env); err != nil {
-		return Revision{}, fmt.Errorf("apply to %s: make revision current: %w", req.Env, err)
+		return Revision{}, fmt.Errorf("make revision current: %w", err)
 	}
 	create, update, del := req.Plan.Counts()
 	detail := fmt.Sprintf(`{"revision": %d, "create": %d, "update": %d, "delete": %d, "jobs": %d}`, rev.Number, create, update, del, len(jobs))
 	if err := s.audit(ctx, tx, req.AppliedBy, req.Source, req.Env, detail); err != nil {
 		return Revision{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return Revision{}, fmt.Errorf("apply to %s: commit: %w", req.Env, err)
 	}
 	rev.Objects, rev.Jobs = len(members), len(jobs)
 	return rev, nil

@@ -11,83 +11,90 @@ import (
 // Destroy removes an environment with its revisions and jobs. A persistent
 // environment is only removed with force.
 func (s *Store) Destroy(ctx context.Context, env, actor string, force bool) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	err := s.inEnvTx(ctx, env, func(tx *sql.Tx) error {
+		var kind string
+		err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT kind FROM environments WHERE name = ?`), env).Scan(&kind)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return ErrNoEnvironment
+		case err != nil:
+			return err
+		}
+		if kind != "preview" && !force {
+			return fmt.Errorf("it is %w; pass --force to remove it and its history", ErrPersistent)
+		}
+		if err := s.deleteEnv(ctx, tx, env); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "destroy", env, fmt.Sprintf(`{"kind": %q}`, kind))
+	})
 	if err != nil {
 		return fmt.Errorf("destroy %s: %w", env, err)
 	}
-	defer tx.Rollback()
-	if err := s.dialect.lockEnv(ctx, tx, env); err != nil {
-		return fmt.Errorf("destroy %s: lock: %w", env, err)
-	}
-	var kind string
-	err = tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT kind FROM environments WHERE name = ?`), env).Scan(&kind)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("destroy %s: %w", env, ErrNoEnvironment)
-	case err != nil:
-		return fmt.Errorf("destroy %s: %w", env, err)
-	}
-	if kind != "preview" && !force {
-		return fmt.Errorf("destroy %s: it is %w; pass --force to remove it and its history", env, ErrPersistent)
-	}
-	if err := s.deleteEnv(ctx, tx, env); err != nil {
-		return err
-	}
-	if err := s.audit(ctx, tx, actor, "destroy", env, fmt.Sprintf(`{"kind": %q}`, kind)); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return nil
 }
 
 // RenewPreview extends a preview's life to ttl from now, as a preview
 // apply does; it is what a preview run without changes still needs.
 func (s *Store) RenewPreview(ctx context.Context, env string, ttl time.Duration) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	err := s.inEnvTx(ctx, env, func(tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, `UPDATE environments SET expires_at = ? WHERE name = ? AND kind = 'preview'`, s.dialect.ts(s.now().Add(ttl)), env)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("no preview of that name: %w", ErrNoEnvironment)
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("renew %s: %w", env, err)
 	}
-	defer tx.Rollback()
-	if err := s.dialect.lockEnv(ctx, tx, env); err != nil {
-		return fmt.Errorf("renew %s: lock: %w", env, err)
-	}
-	res, err := s.exec(ctx, tx, `UPDATE environments SET expires_at = ? WHERE name = ? AND kind = 'preview'`, s.dialect.ts(s.now().Add(ttl)), env)
-	if err != nil {
-		return fmt.Errorf("renew %s: %w", env, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("renew %s: no preview of that name: %w", env, ErrNoEnvironment)
-	}
-	return tx.Commit()
+	return nil
 }
 
 // removeExpired deletes a preview that is still expired once its lock is
 // held: one renewed since the list was read stays.
-func (s *Store) removeExpired(ctx context.Context, e Environment, now time.Time, actor string) (bool, error) {
+func (s *Store) removeExpired(ctx context.Context, e Environment, now time.Time, actor string) (removed bool, err error) {
+	err = s.inEnvTx(ctx, e.Name, func(tx *sql.Tx) error {
+		var expires any
+		err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT expires_at FROM environments WHERE name = ?`), e.Name).Scan(&expires)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return nil // destroyed meanwhile
+		case err != nil:
+			return err
+		}
+		if t, _ := scanTime(expires); t.After(now) {
+			return nil
+		}
+		if err := s.deleteEnv(ctx, tx, e.Name); err != nil {
+			return err
+		}
+		removed = true
+		return s.audit(ctx, tx, actor, "gc", e.Name, fmt.Sprintf(`{"expired_at": %q}`, e.ExpiresAt.UTC().Format(time.RFC3339)))
+	})
+	return removed && err == nil, err
+}
+
+// inEnvTx runs f in a transaction that holds env's lock, and commits when
+// f returns nil. Writers of one environment therefore go one at a time.
+func (s *Store) inEnvTx(ctx context.Context, env string, f func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return false, err
+		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
-	if err := s.dialect.lockEnv(ctx, tx, e.Name); err != nil {
-		return false, fmt.Errorf("lock: %w", err)
+	if err := s.dialect.lockEnv(ctx, tx, env); err != nil {
+		return fmt.Errorf("lock: %w", err)
 	}
-	var expires any
-	if err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT expires_at FROM environments WHERE name = ?`), e.Name).Scan(&expires); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return false, nil // destroyed meanwhile
-		}
-		return false, err
+	if err := f(tx); err != nil {
+		return err
 	}
-	if t, _ := scanTime(expires); t.After(now) {
-		return false, nil
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
 	}
-	if err := s.deleteEnv(ctx, tx, e.Name); err != nil {
-		return false, err
-	}
-	if err := s.audit(ctx, tx, actor, "gc", e.Name, fmt.Sprintf(`{"expired_at": %q}`, e.ExpiresAt.UTC().Format(time.RFC3339))); err != nil {
-		return false, err
-	}
-	return true, tx.Commit()
+	return nil
 }
 
 // deleteEnv removes an environment and everything that belongs to it.

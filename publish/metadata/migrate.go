@@ -71,42 +71,37 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	n := 0
+	// Two processes starting at once must not both migrate. The lock's key
+	// holds a space, which environment names never do.
+	err = s.inEnvTx(ctx, "schema migrations", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bic_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+			return fmt.Errorf("create migrations table: %w", err)
+		}
+		var cur sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM bic_schema_migrations`).Scan(&cur); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		latest := ms[len(ms)-1].version
+		if int(cur.Int64) > latest {
+			return fmt.Errorf("%w: it is at schema version %d, this bic knows up to %d; upgrade bic", ErrSchemaTooNew, cur.Int64, latest)
+		}
+		for _, m := range ms {
+			if m.version <= int(cur.Int64) {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			if _, err := tx.ExecContext(ctx, s.dialect.rebind(`INSERT INTO bic_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`), m.version, m.name, s.now().UTC().Format("2006-01-02T15:04:05Z")); err != nil {
+				return fmt.Errorf("record migration %s: %w", m.name, err)
+			}
+			n++
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("migrate: %w", err)
-	}
-	defer tx.Rollback()
-	// Two processes starting at once must not both migrate. The key holds
-	// a space, which environment names never do.
-	if err := s.dialect.lockEnv(ctx, tx, "schema migrations"); err != nil {
-		return 0, fmt.Errorf("migrate: lock: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS bic_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
-		return 0, fmt.Errorf("create migrations table: %w", err)
-	}
-	var cur sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM bic_schema_migrations`).Scan(&cur); err != nil {
-		return 0, fmt.Errorf("read schema version: %w", err)
-	}
-	latest := ms[len(ms)-1].version
-	if int(cur.Int64) > latest {
-		return 0, fmt.Errorf("%w: it is at schema version %d, this bic knows up to %d; upgrade bic", ErrSchemaTooNew, cur.Int64, latest)
-	}
-	n := 0
-	for _, m := range ms {
-		if m.version <= int(cur.Int64) {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return 0, fmt.Errorf("migration %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, s.dialect.rebind(`INSERT INTO bic_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`), m.version, m.name, s.now().UTC().Format("2006-01-02T15:04:05Z")); err != nil {
-			return 0, fmt.Errorf("record migration %s: %w", m.name, err)
-		}
-		n++
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("migrate: commit: %w", err)
 	}
 	return n, nil
 }
