@@ -90,7 +90,7 @@ func (m *Manifest) PlanChart(ref string, state FilterState, now time.Time) (*Que
 	dash, _ := m.Dashboard(co.Dashboard)
 	c := co.Spec
 	ds, _ := m.Dataset(c.Dataset)
-	loc, err := m.location()
+	loc, err := m.Location()
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +260,7 @@ func (m *Manifest) PlanAlert(name string, now time.Time) (*Query, error) {
 	}
 	// Periods follow the alert's time zone; the data's wall-clock times
 	// are in the project's, so the bounds are moved there.
-	projectLoc, err := m.location()
+	projectLoc, err := m.Location()
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +316,8 @@ func (m *Manifest) source(ds Dataset, depth int) (Source, error) {
 	return Source{SQL: strings.TrimRight(strings.TrimSpace(sql), ";")}, err
 }
 
-func (m *Manifest) location() (*time.Location, error) {
+// Location is the project's time zone: queries' wall-clock times are in it.
+func (m *Manifest) Location() (*time.Location, error) {
 	tz := m.Project.Defaults.Timezone
 	if tz == "" {
 		tz = "UTC"

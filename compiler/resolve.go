@@ -215,8 +215,6 @@ func (r *resolver) checkConnection(project *Node, c *Connection) {
 	}
 }
 
-var secretRE = regexp.MustCompile(`^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$`)
-
 // checkURLSecret checks a postgres URL: its scheme, and that it spells out
 // no password: secrets are only ever ${env:NAME} references.
 func (r *resolver) checkURLSecret(pos Pos, conn, raw string) {
@@ -265,8 +263,6 @@ func literalSecretInURL(raw string) bool {
 	}
 	return false
 }
-
-var envRefRE = regexp.MustCompile(`\$\{env:[A-Za-z_][A-Za-z0-9_]*\}`)
 
 const envToken = "\x00env\x00"
 

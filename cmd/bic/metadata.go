@@ -53,22 +53,12 @@ func (f *deployFlags) metadataURL(m *compiler.Manifest) (string, error) {
 	if raw == "" {
 		return defaultMetadataURL, nil
 	}
-	var missing string
-	url := envRefRE.ReplaceAllStringFunc(raw, func(ref string) string {
-		name := envRefRE.FindStringSubmatch(ref)[1]
-		v, ok := os.LookupEnv(name)
-		if !ok && missing == "" {
-			missing = name
-		}
-		return v
-	})
+	url, missing := compiler.ExpandEnv(raw, os.LookupEnv)
 	if missing != "" {
 		return "", fmt.Errorf("metadata URL: environment variable %s is not set", missing)
 	}
 	return url, nil
 }
-
-var envRefRE = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // openStore opens and migrates the metadata database.
 func (f *deployFlags) openStore(ctx context.Context, m *compiler.Manifest) (*metadata.Store, error) {

@@ -114,7 +114,7 @@ func runQuery(ctx context.Context, out io.Writer, m *compiler.Manifest, dir stri
 	if !ok {
 		return &exitError{code: exitRuntime, err: fmt.Errorf("no connection %q", q.Connection)}
 	}
-	loc, err := time.LoadLocation(m.Project.Defaults.Timezone)
+	loc, err := m.Location()
 	if err != nil {
 		return &exitError{code: exitRuntime, err: err}
 	}

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"regexp"
 	"time"
 	"unicode/utf8"
 
@@ -79,24 +78,12 @@ type Options struct {
 // ErrConfig marks a connection whose settings cannot work.
 var ErrConfig = errors.New("invalid connection settings")
 
-var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
-
 // Expand replaces ${env:NAME} references in s; a reference to a variable
 // that is not set is an error naming the variable and the setting.
 func (o Options) Expand(conn, setting, s string) (string, error) {
-	var missing []string
-	out := envRef.ReplaceAllStringFunc(s, func(ref string) string {
-		name := envRef.FindStringSubmatch(ref)[1]
-		if o.Env != nil {
-			if v, ok := o.Env(name); ok {
-				return v
-			}
-		}
-		missing = append(missing, name)
-		return ref
-	})
-	if len(missing) > 0 {
-		return "", fmt.Errorf("connection %s: %s: environment variable %s is not set: %w", conn, setting, missing[0], ErrConfig)
+	out, missing := compiler.ExpandEnv(s, o.Env)
+	if missing != "" {
+		return "", fmt.Errorf("connection %s: %s: environment variable %s is not set: %w", conn, setting, missing, ErrConfig)
 	}
 	return out, nil
 }
