@@ -28,3 +28,4 @@ golden:
 fuzz:
 	go test -run '^$$' -fuzz FuzzCompileYAML -fuzztime 5m ./compiler
 	go test -run '^$$' -fuzz FuzzCompileCUE -fuzztime 5m ./compiler
+	go test -run '^$$' -fuzz FuzzValidateTree -fuzztime 5m ./cmd/bic

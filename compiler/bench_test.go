@@ -33,7 +33,7 @@ func BenchmarkCompile(b *testing.B) {
 			b.ReportAllocs()
 			var objects int
 			for b.Loop() {
-				res := c.Compile(fsys)
+				res := mustCompile(b, c, fsys)
 				if res.Manifest == nil {
 					b.Fatalf("synthetic project does not compile: %v", res.Diagnostics[0])
 				}
@@ -46,7 +46,7 @@ func BenchmarkCompile(b *testing.B) {
 
 // TestSyntheticProjectCompiles keeps the benchmark input valid.
 func TestSyntheticProjectCompiles(t *testing.T) {
-	res := newTestCompiler(t).Compile(synthFS(synth.Size{Datasets: 3, Dashboards: 12, Charts: 10}))
+	res := mustCompile(t, newTestCompiler(t), synthFS(synth.Size{Datasets: 3, Dashboards: 12, Charts: 10}))
 	if len(res.Diagnostics) > 0 {
 		t.Fatalf("synthetic project has diagnostics: %v", res.Diagnostics)
 	}
@@ -58,7 +58,7 @@ func TestSyntheticProjectCompiles(t *testing.T) {
 // BenchmarkPlanChart plans every example chart with its default filters and
 // writes its SQL: one op is one chart in one dialect.
 func BenchmarkPlanChart(b *testing.B) {
-	res := newTestCompiler(b).Compile(os.DirFS("../examples/shop"))
+	res := mustCompile(b, newTestCompiler(b), os.DirFS("../examples/shop"))
 	if res.Manifest == nil {
 		b.Fatal(res.Diagnostics)
 	}
@@ -85,7 +85,7 @@ func BenchmarkPlanChart(b *testing.B) {
 // BenchmarkPlanChartLarge plans charts of the 10,000-chart project: the
 // time per chart must not grow with the project.
 func BenchmarkPlanChartLarge(b *testing.B) {
-	res := newTestCompiler(b).Compile(synthFS(synth.Large))
+	res := mustCompile(b, newTestCompiler(b), synthFS(synth.Large))
 	if res.Manifest == nil {
 		b.Fatal(res.Diagnostics[0])
 	}

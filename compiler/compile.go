@@ -1,11 +1,14 @@
 package compiler
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"runtime"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -13,10 +16,19 @@ import (
 // schema and is safe for concurrent use.
 type Compiler struct {
 	schema *Schema
+	limits Limits
 }
 
-// New returns a compiler using the given schema.
-func New(s *Schema) *Compiler { return &Compiler{schema: s} }
+// New returns a compiler using the given schema, with DefaultLimits.
+func New(s *Schema) *Compiler { return &Compiler{schema: s, limits: DefaultLimits()} }
+
+// WithLimits returns a copy of the compiler that reads and evaluates within l.
+func (c *Compiler) WithLimits(l Limits) (*Compiler, error) {
+	if err := l.Validate(); err != nil {
+		return nil, err
+	}
+	return &Compiler{schema: c.schema, limits: l}, nil
+}
 
 // Result is the outcome of one compilation. Manifest is nil when any
 // diagnostic is an error.
@@ -39,39 +51,143 @@ type Stats struct {
 
 // Compile loads, checks and resolves the project in fsys. It reports every
 // problem it finds, not just the first.
-func (c *Compiler) Compile(fsys fs.FS) Result {
+//
+// It returns an error only when ctx is done before it finishes, and then
+// promptly: a stage that cannot be interrupted (parsing one large file,
+// evaluating CUE) is abandoned, and stops at its next file or object.
+func (c *Compiler) Compile(ctx context.Context, fsys fs.FS) (Result, error) {
 	var st Stats
 	sink := &diagSink{}
+	var (
+		l        *loaded
+		checked  []checkResult
+		m        *Manifest
+		hashTime time.Duration
+	)
 	t0 := time.Now()
-	l := load(fsys, sink)
+	err := stage(ctx, func() { l = load(ctx, fsys, c.limits, sink) })
 	t1 := time.Now()
-	checked := c.checkAll(l, sink)
+	if err == nil {
+		err = stage(ctx, func() { checked = c.checkAll(ctx, l, sink) })
+	}
 	t2 := time.Now()
-	m, hashTime := resolve(fsys, l, checked, sink)
+	if err == nil {
+		err = stage(ctx, func() { m, hashTime = resolve(fsys, l, checked, sink) })
+	}
 	t3 := time.Now()
+	if err != nil {
+		return Result{}, fmt.Errorf("compile: %w", err)
+	}
 	st.Load, st.Schema, st.Resolve, st.Hash = t1.Sub(t0), t2.Sub(t1), t3.Sub(t2)-hashTime, hashTime
 	st.Files = len(l.sources)
 	st.Objects = len(m.Datasets) + len(m.Dashboards) + len(m.Charts) + len(m.Alerts) + len(m.Reports)
-	res := Result{Diagnostics: sink.list.Sort(), Sources: l.sources, Stats: st}
+	res := Result{Diagnostics: capPerFile(sink.list.Sort()), Sources: l.sources, Stats: st}
 	if !res.Diagnostics.HasErrors(false) {
 		res.Manifest = m
 	}
-	return res
+	return res, nil
+}
+
+// maxFileDiagnostics bounds the diagnostics of one file: past that many,
+// the file is most likely not a project file at all, or hostile, and the
+// rest would only flood the output.
+const maxFileDiagnostics = 1000
+
+// capPerFile keeps the first maxFileDiagnostics diagnostics of each file of
+// a sorted list, and says how many more there were.
+func capPerFile(ds Diagnostics) Diagnostics {
+	counts := map[string]int{}
+	over := false
+	for _, d := range ds {
+		counts[d.Pos.File]++
+		over = over || counts[d.Pos.File] > maxFileDiagnostics
+	}
+	if !over {
+		return ds
+	}
+	out := make(Diagnostics, 0, len(ds))
+	shown := 0
+	for i, d := range ds {
+		if i > 0 && d.Pos.File != ds[i-1].Pos.File {
+			shown = 0
+		}
+		if shown < maxFileDiagnostics {
+			out = append(out, d)
+		}
+		shown++
+		last := i == len(ds)-1 || ds[i+1].Pos.File != d.Pos.File
+		if last && shown > maxFileDiagnostics {
+			sev := SeverityWarning
+			for _, e := range ds[i-shown+1+maxFileDiagnostics : i+1] {
+				if e.Severity == SeverityError {
+					sev = SeverityError
+				}
+			}
+			out = append(out, Diagnostic{Pos: Pos{File: d.Pos.File}, Severity: sev, Code: CodeLimit,
+				Message: fmt.Sprintf("%d more problems in this file are not shown", shown-maxFileDiagnostics)})
+		}
+	}
+	return out
+}
+
+// stage runs f until it finishes or ctx is done; see bounded.
+func stage(ctx context.Context, f func()) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	bounded(ctx, 0, f)
+	// f may also have noticed ctx itself and returned early.
+	return ctx.Err()
+}
+
+// bounded runs f on a goroutine of its own and waits until it returns,
+// ctx is done or timeout passes (0: never), and reports whether f
+// returned. Otherwise f is left to finish on its own, and nothing it
+// writes may be read. A panic in f is raised again here.
+func bounded(ctx context.Context, timeout time.Duration, f func()) (finished bool) {
+	done := make(chan any, 1)
+	go func() {
+		defer func() {
+			p := recover()
+			if p != nil {
+				p = fmt.Sprintf("%v\n%s", p, debug.Stack())
+			}
+			done <- p
+		}()
+		f()
+	}()
+	var expired <-chan time.Time
+	if timeout > 0 {
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		expired = timer.C
+	}
+	select {
+	case p := <-done:
+		if p != nil {
+			panic(p)
+		}
+		return true
+	case <-ctx.Done():
+		return false
+	case <-expired:
+		return false
+	}
 }
 
 // checkAll validates every object against the schema, spread over the
 // machine's cores, and reports which passed.
-func (c *Compiler) checkAll(l *loaded, sink *diagSink) []checkResult {
+func (c *Compiler) checkAll(ctx context.Context, l *loaded, sink *diagSink) []checkResult {
 	ok := make([]checkResult, len(l.objects))
 	sinks := make([]diagSink, len(l.objects))
-	parallel(len(l.objects), func(i int) {
+	parallel(ctx, len(l.objects), func(i int) {
 		o := l.objects[i]
-		ok[i] = c.schema.check(o.kind, o.node, &sinks[i])
+		ok[i] = c.schema.check(ctx, o.kind, o.node, &sinks[i])
 	})
 	for _, s := range sinks {
 		sink.list = append(sink.list, s.list...)
 	}
-	if l.project != nil && c.schema.check(KindProject, l.project, sink) == checkFailed {
+	if l.project != nil && c.schema.check(ctx, KindProject, l.project, sink) == checkFailed {
 		l.project = nil
 	}
 	return ok
@@ -89,22 +205,41 @@ func decode(n *Node, out any) error {
 	return nil
 }
 
-// parallel calls f(0) … f(n-1) on every core and waits for all of them.
-func parallel(n int, f func(i int)) {
-	var wg sync.WaitGroup
+// parallel calls f(0) … f(n-1) on every core and waits for all of them;
+// once ctx is done it starts no more calls. A panic in f is raised again
+// here, where the caller can recover it.
+func parallel(ctx context.Context, n int, f func(i int)) {
+	var (
+		wg       sync.WaitGroup
+		panicked atomic.Value
+	)
 	next := make(chan int)
 	for range min(n, runtime.GOMAXPROCS(0)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					panicked.CompareAndSwap(nil, fmt.Sprintf("%v\n%s", p, debug.Stack()))
+					for range next {
+						// Let the feeder finish.
+					}
+				}
+			}()
 			for i := range next {
 				f(i)
 			}
 		}()
 	}
 	for i := range n {
+		if ctx.Err() != nil || panicked.Load() != nil {
+			break
+		}
 		next <- i
 	}
 	close(next)
 	wg.Wait()
+	if p := panicked.Load(); p != nil {
+		panic(p)
+	}
 }

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"io/fs"
 	"os"
@@ -21,6 +22,16 @@ var (
 	schemaOnce sync.Once
 	testSchema *Schema
 )
+
+// mustCompile compiles fsys; the compile must finish.
+func mustCompile(t testing.TB, c *Compiler, fsys fs.FS) Result {
+	t.Helper()
+	res, err := c.Compile(context.Background(), fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
 
 func newTestCompiler(t testing.TB) *Compiler {
 	t.Helper()
@@ -99,7 +110,7 @@ func TestErrors(t *testing.T) {
 	for _, archive := range archives {
 		name := strings.TrimSuffix(filepath.Base(archive), ".txtar")
 		t.Run(name, func(t *testing.T) {
-			res := c.Compile(fixtureFS(t, archive))
+			res := mustCompile(t, c, fixtureFS(t, archive))
 			if !res.Diagnostics.HasErrors(true) {
 				t.Fatalf("expected diagnostics, project compiled cleanly")
 			}
@@ -127,7 +138,7 @@ func TestValid(t *testing.T) {
 	for _, archive := range archives {
 		name := strings.TrimSuffix(filepath.Base(archive), ".txtar")
 		t.Run(name, func(t *testing.T) {
-			res := c.Compile(fixtureFS(t, archive))
+			res := mustCompile(t, c, fixtureFS(t, archive))
 			if len(res.Diagnostics) > 0 {
 				var buf bytes.Buffer
 				_ = WriteText(&buf, res.Diagnostics, res.Sources)

@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -87,12 +86,39 @@ func (ds Diagnostics) HasErrors(strict bool) bool {
 	return false
 }
 
-// Sort orders diagnostics by file, line, column and message, and drops exact repeats.
+// Sort orders diagnostics so that a cause is read before what it causes,
+// and drops exact repeats:
+//
+//  1. Files that did not load (a syntax error, or a file that cannot be
+//     read) come first: the objects they would define are what others
+//     refer to.
+//  2. Then files in the order objects depend on each other: the project's
+//     own files at the root (bic.yaml, root CUE files), then datasets/,
+//     dashboards/, and alerts/ and reports/ last; any other path after
+//     them. Files of the same rank go by path.
+//  3. Within a file, errors come before warnings (a note about the
+//     references an error left unchecked follows that error); each by
+//     line, column and message.
 func (ds Diagnostics) Sort() Diagnostics {
+	unloaded := map[string]bool{}
+	for _, d := range ds {
+		if d.Severity == SeverityError && (d.Code == CodeSyntax || d.Code == CodeMissingFile) {
+			unloaded[d.Pos.File] = true
+		}
+	}
 	sort.SliceStable(ds, func(i, j int) bool {
 		a, b := ds[i], ds[j]
 		if a.Pos.File != b.Pos.File {
+			if unloaded[a.Pos.File] != unloaded[b.Pos.File] {
+				return unloaded[a.Pos.File]
+			}
+			if ra, rb := fileRank(a.Pos.File), fileRank(b.Pos.File); ra != rb {
+				return ra < rb
+			}
 			return a.Pos.File < b.Pos.File
+		}
+		if a.Severity != b.Severity {
+			return a.Severity < b.Severity
 		}
 		if a.Pos.Line != b.Pos.Line {
 			return a.Pos.Line < b.Pos.Line
@@ -112,13 +138,30 @@ func (ds Diagnostics) Sort() Diagnostics {
 	return out
 }
 
+// fileRank places a file in the order objects depend on each other: the
+// project, datasets, dashboards, then alerts and reports.
+func fileRank(file string) int {
+	dir, _, nested := strings.Cut(file, "/")
+	switch {
+	case !nested:
+		return 0
+	case dir == "datasets":
+		return 1
+	case dir == "dashboards":
+		return 2
+	case dir == "alerts" || dir == "reports":
+		return 3
+	}
+	return 4
+}
+
 // diagSink collects diagnostics; stages append to it instead of stopping.
 type diagSink struct {
 	list Diagnostics
 }
 
 func (s *diagSink) errorf(pos Pos, code, format string, args ...any) {
-	s.list = append(s.list, Diagnostic{Pos: pos, Severity: SeverityError, Code: code, Message: fmt.Sprintf(format, args...)})
+	s.list = append(s.list, Diagnostic{Pos: pos, Severity: SeverityError, Code: code, Message: boundMessage(fmt.Sprintf(format, args...))})
 }
 
 func (s *diagSink) errorCount() int {
@@ -131,50 +174,41 @@ func (s *diagSink) errorCount() int {
 	return n
 }
 
+// positions returns the places of the diagnostics with code, so a later
+// stage can tell what an earlier one reported.
+func (s *diagSink) positions(code string) map[Pos]bool {
+	out := map[Pos]bool{}
+	for _, d := range s.list {
+		if d.Code == code {
+			out[d.Pos] = true
+		}
+	}
+	return out
+}
+
 func (s *diagSink) warnf(pos Pos, code, format string, args ...any) {
-	s.list = append(s.list, Diagnostic{Pos: pos, Severity: SeverityWarning, Code: code, Message: fmt.Sprintf(format, args...)})
+	s.list = append(s.list, Diagnostic{Pos: pos, Severity: SeverityWarning, Code: code, Message: boundMessage(fmt.Sprintf(format, args...))})
 }
 
 // Sources maps a file name to its content, so diagnostics can show the line.
 type Sources map[string][]byte
 
-// line returns line n (1-based) of file, without its newline.
-func (s Sources) line(file string, n int) (string, bool) {
-	src, ok := s[file]
-	if !ok || n < 1 {
-		return "", false
-	}
-	for i := 1; i < n; i++ {
-		j := bytes.IndexByte(src, '\n')
-		if j < 0 {
-			return "", false
-		}
-		src = src[j+1:]
-	}
-	if j := bytes.IndexByte(src, '\n'); j >= 0 {
-		src = src[:j]
-	}
-	return strings.TrimRight(string(src), "\r"), true
-}
-
 // WriteText prints diagnostics like a compiler: position, severity and
-// message, then the source line with a caret under the column.
+// message, then the source line with a caret under the column. Only the
+// diagnostic's own line is shown, escaped and cut to a window around the
+// column, so a hostile file cannot flood the output or reach the terminal.
 func WriteText(w io.Writer, ds Diagnostics, src Sources) error {
 	var b strings.Builder
+	lines := newSourceLines(src)
 	for _, d := range ds {
-		fmt.Fprintf(&b, "%s: %s: %s\n", d.Pos, d.Severity, d.Message)
-		text, ok := src.line(d.Pos.File, d.Pos.Line)
-		if !ok || d.Pos.Line == 0 {
+		fmt.Fprintf(&b, "%s: %s: %s\n", boundMessage(d.Pos.String()), d.Severity, boundMessage(d.Message))
+		text, caret, ok := lines.excerpt(d.Pos.File, d.Pos.Line, d.Pos.Col)
+		if !ok {
 			continue
 		}
-		text = strings.ReplaceAll(text, "\t", " ")
 		gutter := fmt.Sprintf("%5d | ", d.Pos.Line)
 		fmt.Fprintf(&b, "%s%s\n", gutter, text)
-		col := d.Pos.Col
-		if col < 1 {
-			col = 1
-		}
-		fmt.Fprintf(&b, "%s| %s^\n", strings.Repeat(" ", len(gutter)-2), strings.Repeat(" ", col-1))
+		fmt.Fprintf(&b, "%s| %s^\n", strings.Repeat(" ", len(gutter)-2), strings.Repeat(" ", caret))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

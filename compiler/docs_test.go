@@ -214,7 +214,7 @@ func TestDocExamples(t *testing.T) {
 	}
 	for _, name := range projectNames {
 		t.Run("project_"+name, func(t *testing.T) {
-			requireClean(t, fmt.Sprintf("%s: project %s", docPath, name), c.Compile(docProjectFS(projects[name])))
+			requireClean(t, fmt.Sprintf("%s: project %s", docPath, name), mustCompile(t, c, docProjectFS(projects[name])))
 		})
 	}
 
@@ -334,7 +334,7 @@ func TestDocExamples(t *testing.T) {
 			continue
 		}
 		checked++
-		res := c.Compile(fsys)
+		res := mustCompile(t, c, fsys)
 		if b.mode == "invalid" {
 			if !res.Diagnostics.HasErrors(false) {
 				t.Errorf("%s: the invalid example compiles without errors", where(b))

@@ -70,7 +70,7 @@ func FuzzCompileYAML(f *testing.F) {
 	fuzzSeeds(f, ".yaml")
 	c := newTestCompiler(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkFuzzResult(t, c.Compile(fuzzProject(f, "dashboards/fuzz.yaml", data)))
+		checkFuzzResult(t, mustCompile(t, c, fuzzProject(f, "dashboards/fuzz.yaml", data)))
 	})
 }
 
@@ -78,6 +78,6 @@ func FuzzCompileCUE(f *testing.F) {
 	fuzzSeeds(f, ".cue")
 	c := newTestCompiler(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		checkFuzzResult(t, c.Compile(fuzzProject(f, "bic_fuzz.cue", data)))
+		checkFuzzResult(t, mustCompile(t, c, fuzzProject(f, "bic_fuzz.cue", data)))
 	})
 }

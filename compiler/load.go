@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"path"
@@ -28,64 +29,58 @@ var objectDirs = []string{"datasets", "dashboards", "alerts", "reports"}
 
 // load reads the project rooted at fsys: bic.yaml (or bic.cue) and every YAML
 // and CUE file below the object folders; the root's other CUE files join
-// the same CUE package.
-func load(fsys fs.FS, sink *diagSink) *loaded {
+// the same CUE package. It reads only regular files, within limits (see
+// files.go), and stops between files when ctx is done.
+func load(ctx context.Context, fsys fs.FS, limits Limits, sink *diagSink) *loaded {
 	l := &loaded{sources: Sources{}}
-	var yamlFiles, cueFiles []string
-	projectYAML := ""
-	for _, name := range []string{"bic.yaml", "bic.yml"} {
-		if _, err := fs.Stat(fsys, name); err == nil {
-			if projectYAML != "" {
-				sink.errorf(Pos{File: name}, CodeDuplicate, "both %s and %s exist; keep one project file", projectYAML, name)
-				continue
-			}
-			projectYAML = name
-		}
-	}
-	if entries, err := fs.ReadDir(fsys, "."); err == nil {
-		for _, e := range entries {
-			if !e.IsDir() && strings.HasSuffix(e.Name(), ".cue") {
-				cueFiles = append(cueFiles, e.Name())
-			}
-		}
-	} else {
-		sink.errorf(Pos{File: "."}, CodeMissingFile, "cannot read the project folder: %v", err)
+	pl := &projectLister{fsys: fsys, sink: sink}
+	projectYAML, yamlFiles, cueFiles, ok := pl.list()
+	if !ok {
 		return l
 	}
-	for _, dir := range objectDirs {
-		err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				if p == dir {
-					return fs.SkipDir // the folder is optional
-				}
-				sink.errorf(Pos{File: p}, CodeMissingFile, "cannot read: %v", err)
-				return nil
-			}
-			if d.IsDir() {
-				if p != dir && strings.HasPrefix(d.Name(), ".") {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			switch path.Ext(p) {
-			case ".yaml", ".yml":
-				yamlFiles = append(yamlFiles, p)
-			case ".cue":
-				cueFiles = append(cueFiles, p)
-			}
-			return nil
-		})
-		if err != nil {
-			sink.errorf(Pos{File: dir}, CodeMissingFile, "cannot read: %v", err)
+	fr := &fileReader{fsys: fsys, limits: limits}
+	var all []string
+	if projectYAML != "" {
+		all = append(all, projectYAML)
+	}
+	all = append(append(all, yamlFiles...), cueFiles...)
+	// Files are admitted in path order, so which ones a size limit refuses
+	// does not depend on scheduling; then read and parsed on every core.
+	type parsed struct {
+		src     []byte
+		docs    []*Node
+		aliases int // values the file's aliases expand to
+		sink    diagSink
+		read    bool
+	}
+	results := make(map[string]*parsed, len(all))
+	var admitted []string
+	for _, file := range all {
+		r := &parsed{}
+		results[file] = r
+		if fr.admit(file, pl.entries[file], &r.sink) {
+			admitted = append(admitted, file)
 		}
 	}
-	sort.Strings(yamlFiles)
-	sort.Strings(cueFiles)
+	parallel(ctx, len(admitted), func(i int) {
+		file := admitted[i]
+		r := results[file]
+		r.src, r.read = fr.read(file, &r.sink)
+		if r.read && file != projectYAML && isYAML(file) {
+			r.docs, r.aliases = parseYAMLWithin(ctx, limits.StepTimeout, file, r.src, &r.sink)
+		}
+	})
+	if ctx.Err() != nil {
+		return l
+	}
 
 	if projectYAML != "" {
-		if src, ok := readFile(fsys, projectYAML, l, sink); ok {
+		r := results[projectYAML]
+		sink.list = append(sink.list, r.sink.list...)
+		if r.read {
+			l.sources[projectYAML] = r.src
 			before := sink.errorCount()
-			docs := parseYAML(projectYAML, src, sink)
+			docs, _ := parseYAMLWithin(ctx, limits.StepTimeout, projectYAML, r.src, sink)
 			switch {
 			case len(docs) == 0 && sink.errorCount() > before:
 				// The syntax error says what is wrong.
@@ -99,29 +94,18 @@ func load(fsys fs.FS, sink *diagSink) *loaded {
 			}
 		}
 	}
-	// Files are parsed on every core; results are gathered in file order so
-	// the outcome does not depend on scheduling.
-	type parsed struct {
-		src  []byte
-		err  error
-		docs []*Node
-		sink diagSink
-	}
-	results := make([]parsed, len(yamlFiles))
-	parallel(len(yamlFiles), func(i int) {
-		r := &results[i]
-		if r.src, r.err = fs.ReadFile(fsys, yamlFiles[i]); r.err == nil {
-			r.docs = parseYAML(yamlFiles[i], r.src, &r.sink)
-		}
-	})
-	for i, file := range yamlFiles {
-		r := &results[i]
-		if r.err != nil {
-			sink.errorf(Pos{File: file}, CodeMissingFile, "cannot read: %v", r.err)
+	aliases := 0
+	for _, file := range yamlFiles {
+		r := results[file]
+		sink.list = append(sink.list, r.sink.list...)
+		if !r.read {
 			continue
 		}
 		l.sources[file] = r.src
-		sink.list = append(sink.list, r.sink.list...)
+		if aliases += r.aliases; aliases > maxProjectAliasValues {
+			sink.errorf(Pos{File: file}, CodeSyntax, "invalid YAML: the aliases of the project's files expand to more than %d values; this file is not read", maxProjectAliasValues)
+			continue
+		}
 		if len(r.docs) == 0 && len(r.sink.list) == 0 {
 			sink.warnf(Pos{File: file}, CodeEmptyProject, "file is empty")
 		}
@@ -131,8 +115,17 @@ func load(fsys fs.FS, sink *diagSink) *loaded {
 			}
 		}
 	}
-	if len(cueFiles) > 0 {
-		loadCUE(fsys, cueFiles, l, sink)
+	var cue []cueFile
+	for _, file := range cueFiles {
+		r := results[file]
+		sink.list = append(sink.list, r.sink.list...)
+		if r.read {
+			l.sources[file] = r.src
+			cue = append(cue, cueFile{name: file, src: r.src})
+		}
+	}
+	if len(cue) > 0 {
+		loadCUE(ctx, cue, limits.StepTimeout, l, sink)
 	}
 	if l.project == nil && !sink.list.HasErrors(false) {
 		sink.errorf(Pos{File: "bic.yaml"}, CodeMissingFile, "no bic.yaml (or bic.cue with a project field) in the project folder: expected the project's name and connections; run `bic init` to create one")
@@ -140,15 +133,113 @@ func load(fsys fs.FS, sink *diagSink) *loaded {
 	return l
 }
 
-func readFile(fsys fs.FS, name string, l *loaded, sink *diagSink) ([]byte, bool) {
-	src, err := fs.ReadFile(fsys, name)
-	if err != nil {
-		sink.errorf(Pos{File: name}, CodeMissingFile, "cannot read: %v", err)
-		return nil, false
-	}
-	l.sources[name] = src
-	return src, true
+// maxProjectAliasValues bounds what the aliases of all YAML files expand
+// to, as maxAliasValues does for one.
+const maxProjectAliasValues = 4 * maxAliasValues
+
+func isYAML(file string) bool {
+	ext := path.Ext(file)
+	return ext == ".yaml" || ext == ".yml"
 }
+
+// projectLister finds a project's files: it walks the folders without
+// opening any file, and keeps each file's directory entry so that the
+// reader can refuse what is not a regular file before opening it.
+type projectLister struct {
+	fsys    fs.FS
+	sink    *diagSink
+	entries map[string]fs.DirEntry
+}
+
+func (pl *projectLister) list() (projectYAML string, yamlFiles, cueFiles []string, ok bool) {
+	pl.entries = map[string]fs.DirEntry{}
+	root, err := fs.ReadDir(pl.fsys, ".")
+	if err != nil {
+		pl.sink.errorf(Pos{File: "."}, CodeMissingFile, "cannot read the project folder: %v", err)
+		return "", nil, nil, false
+	}
+	top := map[string]fs.DirEntry{}
+	for _, e := range root {
+		top[e.Name()] = e
+	}
+	for _, name := range []string{"bic.yaml", "bic.yml"} {
+		e, found := top[name]
+		if !found {
+			continue
+		}
+		if projectYAML != "" {
+			pl.sink.errorf(Pos{File: name}, CodeDuplicate, "both %s and %s exist; keep one project file", projectYAML, name)
+			continue
+		}
+		projectYAML = name
+		pl.entries[name] = e
+	}
+	for _, e := range root {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".cue") && pl.named(e.Name()) {
+			cueFiles = append(cueFiles, e.Name())
+			pl.entries[e.Name()] = e
+		}
+	}
+	for _, dir := range objectDirs {
+		e, found := top[dir]
+		if !found {
+			continue // the folder is optional
+		}
+		if e.Type()&fs.ModeSymlink != 0 {
+			if target, outside := linkLeaves(pl.fsys, dir); outside {
+				pl.sink.errorf(Pos{File: dir}, CodeMissingFile, "cannot read: a symbolic link to %s, outside the project folder; bic reads only files inside it", quoteN(target, 4*maxExcerpt))
+				continue
+			}
+		}
+		err := fs.WalkDir(pl.fsys, dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				pl.sink.errorf(Pos{File: pl.display(p)}, CodeMissingFile, "cannot read: %v", err)
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				if p != dir && strings.HasPrefix(d.Name(), ".") {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			switch path.Ext(p) {
+			case ".yaml", ".yml":
+				if pl.named(p) {
+					yamlFiles = append(yamlFiles, p)
+					pl.entries[p] = d
+				}
+			case ".cue":
+				if pl.named(p) {
+					cueFiles = append(cueFiles, p)
+					pl.entries[p] = d
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			pl.sink.errorf(Pos{File: dir}, CodeMissingFile, "cannot read: %v", err)
+		}
+	}
+	sort.Strings(yamlFiles)
+	sort.Strings(cueFiles)
+	return projectYAML, yamlFiles, cueFiles, true
+}
+
+// named reports whether a file's name can be printed as it is: a name with
+// control characters would reach the terminal in every message about it.
+func (pl *projectLister) named(p string) bool {
+	if d := pl.display(p); d != p {
+		pl.sink.errorf(Pos{File: d}, CodeMissingFile, "cannot read: the file name has control characters or is not UTF-8; rename the file")
+		return false
+	}
+	return true
+}
+
+// display is a path as messages print it: escaped.
+func (pl *projectLister) display(p string) string { return excerpt(p, 4096) }
 
 // identifyYAML finds the object a YAML document defines from its naming
 // key: dataset, dashboard, alert or report.
@@ -174,11 +265,11 @@ func identifyYAML(doc *Node, sink *diagSink) (object, bool) {
 		hint := ""
 		for _, key := range doc.Keys {
 			if m := suggest(key, kindNames()); m != "" {
-				hint = fmt.Sprintf("; did you mean %q instead of %q?", m, key)
+				hint = fmt.Sprintf("; did you mean %q instead of %s?", m, quote(key))
 				break
 			}
 		}
-		found := "found keys " + strings.Join(doc.Keys, ", ")
+		found := "found keys " + listExcerpt(doc.Keys)
 		if len(doc.Keys) == 0 {
 			found = "found only _ helper keys"
 		}
@@ -205,6 +296,20 @@ func dropHelpers(doc *Node) {
 		}
 	}
 	doc.Keys, doc.Values = keys, values
+}
+
+// listExcerpt joins the first few of names for a message, each cut short.
+func listExcerpt(names []string) string {
+	const most = 10
+	parts := make([]string, 0, min(len(names), most+1))
+	for i, n := range names {
+		if i == most {
+			parts = append(parts, fmt.Sprintf("and %d more", len(names)-most))
+			break
+		}
+		parts = append(parts, excerpt(n, maxExcerpt))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func kindNames() []string {

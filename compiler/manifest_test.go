@@ -12,7 +12,7 @@ import (
 
 func compileFixture(t *testing.T, archive string) *Manifest {
 	t.Helper()
-	res := newTestCompiler(t).Compile(fixtureFS(t, archive))
+	res := mustCompile(t, newTestCompiler(t), fixtureFS(t, archive))
 	if res.Manifest == nil {
 		t.Fatalf("%s does not compile: %v", archive, res.Diagnostics)
 	}
@@ -78,7 +78,7 @@ func changedIDs(a, b *Manifest) []string {
 func TestHashDependencies(t *testing.T) {
 	c := newTestCompiler(t)
 	base := fixtureFS(t, "testdata/valid/yaml_project.txtar")
-	baseManifest := c.Compile(base).Manifest
+	baseManifest := mustCompile(t, c, base).Manifest
 	tests := []struct {
 		name string
 		file string
@@ -131,7 +131,7 @@ func TestHashDependencies(t *testing.T) {
 				fsys[k] = v
 			}
 			fsys[tt.file] = &fstest.MapFile{Data: []byte(tt.edit(string(base[tt.file].Data)))}
-			res := c.Compile(fsys)
+			res := mustCompile(t, c, fsys)
 			if res.Manifest == nil {
 				t.Fatalf("edited project does not compile: %v", res.Diagnostics)
 			}

@@ -113,7 +113,8 @@ func (n *Node) Any() any {
 	}
 }
 
-// Describe says what the node is, for "found …" in messages.
+// Describe says what the node is, for "found …" in messages: a string
+// only by an excerpt, since it may be a whole file.
 func (n *Node) Describe() string {
 	switch n.Kind {
 	case KindMap:
@@ -121,7 +122,7 @@ func (n *Node) Describe() string {
 	case KindList:
 		return "a list"
 	case KindString:
-		return strconv.Quote(n.Str)
+		return quote(n.Str)
 	case KindInt:
 		return strconv.FormatInt(n.Int, 10)
 	case KindFloat:

@@ -260,17 +260,86 @@ func diffValue(path string, a, b any, out *[]FieldDiff) {
 	}
 	al, aList := a.([]any)
 	bl, bList := b.([]any)
-	if aList && bList && len(al) == len(bl) {
-		for i := range al {
-			diffValue(fmt.Sprintf("%s[%d]", path, i), al[i], bl[i], out)
-		}
+	if aList && bList {
+		diffList(path, al, bl, out)
 		return
 	}
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	if string(ja) != string(jb) {
+	if !jsonEqual(a, b) {
 		*out = append(*out, FieldDiff{Path: path, Old: a, New: b})
 	}
+}
+
+// diffList reports the elements that differ, not the whole list: named
+// elements (charts, filters) are matched by name, so adding a chart shows
+// charts[new_chart]; other lists are matched by position around their
+// common beginning and end, so an inserted value shows alone.
+func diffList(path string, a, b []any, out *[]FieldDiff) {
+	if an, ok := byName(a); ok {
+		if bn, ok := byName(b); ok {
+			for _, elem := range a {
+				name := elemName(elem)
+				diffValue(fmt.Sprintf("%s[%s]", path, name), elem, bn[name], out)
+			}
+			for _, elem := range b {
+				if name := elemName(elem); an[name] == nil {
+					diffValue(fmt.Sprintf("%s[%s]", path, name), nil, elem, out)
+				}
+			}
+			return
+		}
+	}
+	prefix := 0
+	for prefix < len(a) && prefix < len(b) && jsonEqual(a[prefix], b[prefix]) {
+		prefix++
+	}
+	suffix := 0
+	for suffix < len(a)-prefix && suffix < len(b)-prefix && jsonEqual(a[len(a)-1-suffix], b[len(b)-1-suffix]) {
+		suffix++
+	}
+	oldMid, newMid := a[prefix:len(a)-suffix], b[prefix:len(b)-suffix]
+	switch {
+	case len(oldMid) == len(newMid):
+		for i := range oldMid {
+			diffValue(fmt.Sprintf("%s[%d]", path, prefix+i), oldMid[i], newMid[i], out)
+		}
+	case len(oldMid) == 0 || len(newMid) == 0:
+		for i, v := range oldMid {
+			*out = append(*out, FieldDiff{Path: fmt.Sprintf("%s[%d]", path, prefix+i), Old: v})
+		}
+		for i, v := range newMid {
+			*out = append(*out, FieldDiff{Path: fmt.Sprintf("%s[%d]", path, prefix+i), New: v})
+		}
+	default:
+		*out = append(*out, FieldDiff{Path: fmt.Sprintf("%s[%d:%d]", path, prefix, len(a)-suffix), Old: oldMid, New: newMid})
+	}
+}
+
+// byName indexes a list whose elements are all objects with a distinct name.
+func byName(list []any) (map[string]any, bool) {
+	if len(list) == 0 {
+		return map[string]any{}, true
+	}
+	idx := make(map[string]any, len(list))
+	for _, elem := range list {
+		name := elemName(elem)
+		if name == "" || idx[name] != nil {
+			return nil, false
+		}
+		idx[name] = elem
+	}
+	return idx, true
+}
+
+func elemName(elem any) string {
+	m, _ := elem.(map[string]any)
+	name, _ := m["name"].(string)
+	return name
+}
+
+func jsonEqual(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
 }
 
 func joinPath(path, key string) string {

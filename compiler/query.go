@@ -64,14 +64,90 @@ type Order struct {
 	Desc   bool
 }
 
-// Comparison joins a big number's latest period with the period N units
-// earlier: one grain (previous_period), or a year (previous_year).
+// Comparison sets a big number's latest period beside the period N units
+// earlier: one grain (previous_period), or a year (previous_year). It
+// compares like for like: the latest period counts up to the end of the
+// last CutUnit (day, hour or minute) that has data, and the earlier
+// period up to the same point shifted back, so a month cut after the 15th
+// is compared with the 1st to the 15th of the earlier month.
 type Comparison struct {
 	Grain string
 	Unit  string // the unit of the shift: the grain, year, or week for weeks a year back
 	N     int
 	// Since, when set, is the earliest period the current value may be.
 	Since time.Time
+	// Until, when set, is the end of the chart's window: the current
+	// period has no rows from then on, and ends there at the latest.
+	Until time.Time
+}
+
+// CutUnit is the unit to which the end of a partial period is rounded up:
+// the minute for hours, the hour for days, else the day.
+func (c *Comparison) CutUnit() string {
+	switch c.Grain {
+	case "hour":
+		return "minute"
+	case "day":
+		return "hour"
+	}
+	return "day"
+}
+
+// ResultColumns are the columns of the query's result, in order: a
+// comparison adds NAME_previous after each metric, an alert's windows a
+// leading string column "window".
+func (q *Query) ResultColumns() []Column {
+	switch {
+	case q.Compare != nil:
+		out := []Column{q.Columns[0]}
+		for _, c := range q.Columns[1:] {
+			prev := c
+			prev.Name += "_previous"
+			out = append(out, c, prev)
+		}
+		return out
+	case len(q.Windows) > 0:
+		return append([]Column{{Name: "window", Role: "dimension", Type: "string"}}, q.Columns[1:]...)
+	}
+	return q.Columns
+}
+
+// Counts reports whether the column is a metric that counts, count(…) and
+// nothing around it: a whole number on every warehouse, where other
+// metrics come out as integers on one and decimals on another.
+func (c Column) Counts() bool {
+	if c.Role != "metric" {
+		return false
+	}
+	e := strings.ToLower(strings.TrimSpace(c.Expr))
+	rest, ok := strings.CutPrefix(e, "count")
+	if !ok {
+		return false
+	}
+	rest = strings.TrimSpace(rest)
+	if !strings.HasPrefix(rest, "(") {
+		return false
+	}
+	// The parenthesis opened after count must close at the very end.
+	depth, quote := 0, byte(0)
+	for i := 0; i < len(rest); i++ {
+		switch ch := rest[i]; {
+		case quote != 0:
+			if ch == quote {
+				quote = 0
+			}
+		case ch == '\'' || ch == '"':
+			quote = ch
+		case ch == '(':
+			depth++
+		case ch == ')':
+			depth--
+			if depth == 0 {
+				return i == len(rest)-1
+			}
+		}
+	}
+	return false
 }
 
 // NamedWindow is an alert's evaluation window.
@@ -168,7 +244,7 @@ func (m *Manifest) PlanChart(ref string, state FilterState, now time.Time) (*Que
 		timeExpr = dims[c.TimeDimension].Expr
 	}
 	if c.Compare != "" {
-		cmp := &Comparison{Grain: c.Grain, Unit: c.Grain, N: 1}
+		cmp := &Comparison{Grain: c.Grain, Unit: c.Grain, N: 1, Until: window.To}
 		if c.Compare == "previous_year" {
 			cmp.Unit = "year"
 			if c.Grain == "week" {
@@ -177,12 +253,10 @@ func (m *Manifest) PlanChart(ref string, state FilterState, now time.Time) (*Que
 			}
 		}
 		if !window.From.IsZero() {
-			// The earlier period lies before the window: read it too, and
-			// take the current period from inside the window only.
+			// The current period is the latest that starts inside the
+			// window; the earlier one is read although it lies before it.
 			cmp.Since = truncate(window.From, c.Grain)
-			window.From = shift(cmp.Since, cmp.Unit, -cmp.N)
 		}
-		q.Where = append(q.Where, windowPredicates(timeExpr, window)...)
 		q.Compare = cmp
 		q.OrderBy = []Order{{Column: 1, Desc: true}}
 		q.Limit = 1
@@ -426,7 +500,7 @@ func filterWindow(v any, now time.Time, loc *time.Location) (Window, error) {
 			}
 			*dst = t
 		}
-		return w, nil
+		return w.withinBounds()
 	}
 	return Window{}, fmt.Errorf("a date_range value is a range such as last_30_days or {from, to}, found %v", v)
 }

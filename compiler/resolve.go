@@ -22,10 +22,15 @@ type resolver struct {
 	connections map[string]*ConnectionObject
 	datasets    map[string]*DatasetObject
 	dashboards  map[string]*DashboardObject
-	// names of objects that exist but failed the schema check: references
-	// to them are not reported again.
-	broken map[Kind]map[string]bool
-	nodes  map[string]*Node // object ID → its tree, for positions
+	// cascade holds the objects with errors of their own (or in a file that
+	// did not load): references to them are not reported again, but counted
+	// in one note.
+	cascade *cascade
+	// unknownKeys are the places of the keys the schema stage reported as
+	// unknown, so a rule about a key that one was meant to be is not
+	// reported as well.
+	unknownKeys map[Pos]bool
+	nodes       map[string]*Node // object ID → its tree, for positions
 
 	hashTime time.Duration
 }
@@ -46,9 +51,11 @@ func resolve(fsys fs.FS, l *loaded, checked []checkResult, sink *diagSink) (*Man
 		connections: map[string]*ConnectionObject{},
 		datasets:    map[string]*DatasetObject{},
 		dashboards:  map[string]*DashboardObject{},
-		broken:      map[Kind]map[string]bool{},
+		cascade:     newCascade(),
+		unknownKeys: sink.positions(CodeUnknownKey),
 		nodes:       map[string]*Node{},
 	}
+	r.cascade.unloaded = findUnloaded(l, sink.list)
 	r.resolveProject(l.project)
 
 	// Names are unique per kind; the first definition wins.
@@ -62,10 +69,7 @@ func resolve(fsys fs.FS, l *loaded, checked []checkResult, sink *diagSink) (*Man
 		}
 		firstAt[id] = o.node.PosAt(string(o.kind))
 		if checked[i] == checkFailed {
-			if r.broken[o.kind] == nil {
-				r.broken[o.kind] = map[string]bool{}
-			}
-			r.broken[o.kind][o.name] = true
+			r.cascade.markFailed(o.kind, o.name, o.node.PosAt(string(o.kind)))
 			continue
 		}
 		byKind[o.kind] = append(byKind[o.kind], o)
@@ -79,6 +83,7 @@ func resolve(fsys fs.FS, l *loaded, checked []checkResult, sink *diagSink) (*Man
 	r.resolveDashboards(byKind[KindDashboard])
 	r.resolveAlerts(byKind[KindAlert])
 	r.resolveReports(byKind[KindReport])
+	r.reportUnchecked()
 	r.m.SchemaVersion = schema.Version
 	r.m.Project = r.project
 	start := time.Now()
@@ -86,9 +91,6 @@ func resolve(fsys fs.FS, l *loaded, checked []checkResult, sink *diagSink) (*Man
 	r.hashTime += time.Since(start)
 	return r.m, r.hashTime
 }
-
-// isBroken reports whether an object of kind is defined but failed the schema stage.
-func (r *resolver) isBroken(kind Kind, name string) bool { return r.broken[kind][name] }
 
 // --- project and connections
 
@@ -298,10 +300,13 @@ func (r *resolver) resolveDatasets(objs []object) {
 		var d Dataset
 		if err := decode(o.node, &d); err != nil {
 			r.sink.errorf(o.node.Pos, CodeInvalid, "dataset %q: %v", o.name, err)
+			r.cascade.markFailed(KindDataset, o.name, o.node.PosAt(string(KindDataset)))
 			continue
 		}
 		n := o.node
+		typo := r.misspelt(n, datasetKeys)
 		switch {
+		case d.SQL == "" && d.Table == "" && (typo["sql"] != nil || typo["table"] != nil):
 		case d.SQL == "" && d.Table == "":
 			r.sink.errorf(n.Pos, CodeMissingKey, "dataset %q needs sql or table", d.Name)
 		case d.SQL != "" && d.Table != "":
@@ -362,7 +367,7 @@ func (r *resolver) resolveDatasets(objs []object) {
 		for _, ref := range d.Refs {
 			target, ok := specs[ref]
 			switch {
-			case !ok && r.isBroken(KindDataset, ref):
+			case !ok && r.unchecked(KindDataset, ref, n.PosAt("sql")):
 			case !ok:
 				r.sink.errorf(n.PosAt("sql"), CodeUnknownRef, "dataset %q: ${ref:%s} names unknown dataset %q%s", name, ref, ref, didYouMean(ref, sortedKeys(specs)))
 			case target.Connection != d.Connection:

@@ -17,6 +17,7 @@ func (r *resolver) resolveAlerts(objs []object) {
 		}
 		what := fmt.Sprintf("alert %q", a.Name)
 		errs := r.sink.errorCount()
+		typo := r.misspelt(n, alertKeys)
 		deps := map[string]string{}
 		ds, ok := r.dataset(n.PosAt("dataset"), a.Dataset, what)
 		if ok {
@@ -38,6 +39,7 @@ func (r *resolver) resolveAlerts(objs []object) {
 				a.TimeDimension = times[0]
 			case len(times) == 0:
 				r.sink.errorf(n.PosAt("dataset"), CodeInvalid, "%s: dataset %q has no time dimension, so there is no period to evaluate the metric over", what, a.Dataset)
+			case typo["time_dimension"] != nil:
 			default:
 				r.sink.errorf(n.Pos, CodeMissingKey, "%s: dataset %q has several time dimensions; name one with time_dimension: %s", what, a.Dataset, listOr(times))
 			}
@@ -169,7 +171,7 @@ func (r *resolver) checkHTTPURL(n *Node, what, key, raw string) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		r.sink.errorf(n.PosAt(key), CodeInvalid, "%s: %s: expected an http(s) URL or a ${env:NAME} reference, found %q", what, key, raw)
+		r.sink.errorf(n.PosAt(key), CodeInvalid, "%s: %s: expected an http(s) URL or a ${env:NAME} reference, found %s", what, key, quote(RedactURL(raw)))
 		return
 	}
 	if strings.Contains(u.Host, "hooks.slack.com") || u.User != nil {
@@ -181,7 +183,7 @@ func (r *resolver) checkHTTPURL(n *Node, what, key, raw string) {
 func (r *resolver) chartRef(pos Pos, what, ref string) (ChartObject, bool) {
 	dash, chart, _ := strings.Cut(ref, "/")
 	if _, ok := r.dashboards[dash]; !ok {
-		if !r.isBroken(KindDashboard, dash) {
+		if !r.unchecked(KindDashboard, dash, pos) {
 			r.sink.errorf(pos, CodeUnknownRef, "%s: %q names unknown dashboard %q%s", what, ref, dash, didYouMean(dash, sortedKeys(r.dashboards)))
 		}
 		return ChartObject{}, false
@@ -196,6 +198,8 @@ func (r *resolver) chartRef(pos Pos, what, ref string) (ChartObject, bool) {
 	sort.Strings(names)
 	if !contains(names, chart) {
 		r.sink.errorf(pos, CodeUnknownRef, "%s: dashboard %q has no chart %q%s", what, dash, chart, didYouMean(chart, names))
+	} else {
+		r.unchecked(kindChart, ref, pos)
 	}
 	return ChartObject{}, false
 }
@@ -210,9 +214,11 @@ func (r *resolver) resolveReports(objs []object) {
 		}
 		what := fmt.Sprintf("report %q", rep.Name)
 		errs := r.sink.errorCount()
+		typo := r.misspelt(n, reportKeys)
 		deps := map[string]string{}
 		var filterSource *DashboardObject
 		switch {
+		case rep.Dashboard == "" && rep.Chart == "" && (typo["dashboard"] != nil || typo["chart"] != nil):
 		case rep.Dashboard == "" && rep.Chart == "":
 			r.sink.errorf(n.Pos, CodeMissingKey, "%s needs dashboard or chart (DASHBOARD/CHART)", what)
 		case rep.Dashboard != "" && rep.Chart != "":
@@ -221,7 +227,7 @@ func (r *resolver) resolveReports(objs []object) {
 			if d, ok := r.dashboards[rep.Dashboard]; ok {
 				deps[d.ID] = d.Hash
 				filterSource = d
-			} else if !r.isBroken(KindDashboard, rep.Dashboard) {
+			} else if !r.unchecked(KindDashboard, rep.Dashboard, n.PosAt("dashboard")) {
 				r.sink.errorf(n.PosAt("dashboard"), CodeUnknownRef, "%s names unknown dashboard %q%s", what, rep.Dashboard, didYouMean(rep.Dashboard, sortedKeys(r.dashboards)))
 			}
 		default:

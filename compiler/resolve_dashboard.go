@@ -37,6 +37,7 @@ func (r *resolver) resolveDashboards(objs []object) {
 		}
 		if err := decode(n, &in); err != nil {
 			r.sink.errorf(n.Pos, CodeInvalid, "dashboard %q: %v", o.name, err)
+			r.cascade.markFailed(KindDashboard, o.name, n.PosAt(string(KindDashboard)))
 			continue
 		}
 		d := in.Dashboard
@@ -52,11 +53,19 @@ func (r *resolver) resolveDashboards(objs []object) {
 				continue
 			}
 			chartIndex[c.Name] = i
+			errs := r.sink.errorCount()
 			ds, ok := r.checkChart(cn, c)
+			id := "chart/" + d.Name + "/" + c.Name
 			if !ok {
+				if r.sink.errorCount() > errs {
+					r.cascade.markFailed(kindChart, d.Name+"/"+c.Name, cn.Pos)
+				} else {
+					// Its dataset has errors: references to the chart count
+					// as references to the dataset.
+					r.cascade.via[objKey{kindChart, d.Name + "/" + c.Name}] = objKey{KindDataset, c.Dataset}
+				}
 				continue
 			}
-			id := "chart/" + d.Name + "/" + c.Name
 			obj := ChartObject{
 				Meta:      Meta{ID: id, DependsOn: []string{ds.ID}, Source: cn.Pos},
 				Dashboard: d.Name,
@@ -94,22 +103,17 @@ func (r *resolver) resolveDashboards(objs []object) {
 }
 
 // dataset looks up a referenced dataset; ok is false when it is missing
-// (reported) or broken (reported already by the schema stage).
+// (reported) or has errors of its own (reported there, and the reference
+// counted in the note about it).
 func (r *resolver) dataset(pos Pos, name, what string) (*DatasetObject, bool) {
 	if ds, ok := r.datasets[name]; ok {
 		return ds, true
 	}
-	if r.isBroken(KindDataset, name) || r.dataInvalid(name) {
+	if r.unchecked(KindDataset, name, pos) {
 		return nil, false
 	}
 	r.sink.errorf(pos, CodeUnknownRef, "%s names unknown dataset %q%s", what, name, didYouMean(name, sortedKeys(r.datasets)))
 	return nil, false
-}
-
-// dataInvalid reports a dataset that was defined but failed resolution.
-func (r *resolver) dataInvalid(name string) bool {
-	_, ok := r.nodes["dataset/"+name]
-	return ok
 }
 
 func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
@@ -120,10 +124,22 @@ func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
 	}
 	spec := ds.Spec
 	errs := r.sink.errorCount()
+	// A key the schema stage reported as misspelt is what to fix: the rules
+	// about the key it was meant to be are not reported as well, and what
+	// it lists may be sorted by.
+	typo := r.misspelt(n, chartKeys)
+	var listed []string
+	for _, v := range typo {
+		listed = append(listed, nodeStrings(v)...)
+	}
 	seen := map[string]bool{}
+	// Names the chart lists that its dataset does not have: a sort by one
+	// of them (or by a name close to one) is the same mistake.
+	var unknown []string
 	for i, m := range c.Metrics {
 		if _, ok := spec.Metrics[m]; !ok {
 			r.sink.errorf(n.PosAt("metrics", i), CodeUnknownRef, "%s: dataset %q has no metric %q%s", what, spec.Name, m, r.hintMetric(spec, m))
+			unknown = append(unknown, m)
 		} else if seen[m] {
 			r.sink.errorf(n.PosAt("metrics", i), CodeDuplicate, "%s: metric %q is listed twice", what, m)
 		}
@@ -132,6 +148,7 @@ func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
 	for i, dim := range c.Dimensions {
 		if _, ok := spec.Dimensions[dim]; !ok {
 			r.sink.errorf(n.PosAt("dimensions", i), CodeUnknownRef, "%s: dataset %q has no dimension %q%s", what, spec.Name, dim, r.hintDimension(spec, dim))
+			unknown = append(unknown, dim)
 		} else if seen[dim] {
 			r.sink.errorf(n.PosAt("dimensions", i), CodeDuplicate, "%s: dimension %q is listed twice", what, dim)
 		}
@@ -144,13 +161,14 @@ func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
 		switch {
 		case !ok:
 			r.sink.errorf(n.PosAt("x"), CodeUnknownRef, "%s: dataset %q has no dimension %q%s", what, spec.Name, c.X, r.hintDimension(spec, c.X))
+			unknown = append(unknown, c.X)
 		case seen[c.X]:
 			r.sink.errorf(n.PosAt("x"), CodeDuplicate, "%s: %q is both x and a dimension; keep it in one place", what, c.X)
 		default:
 			xType = x.Type
 		}
 		seen[c.X] = true
-	} else if rule.needX {
+	} else if rule.needX && typo["x"] == nil {
 		r.sink.errorf(n.Pos, CodeMissingKey, "%s: a %s chart needs x, the dimension of its horizontal axis; dataset %q has %s", what, c.Type, spec.Name, listOr(sortedKeys(spec.Dimensions)))
 	}
 	groups := len(c.Dimensions)
@@ -158,12 +176,14 @@ func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
 		groups++
 	}
 	switch {
+	case len(c.Metrics) < rule.minMetrics && typo["metrics"] != nil:
 	case len(c.Metrics) < rule.minMetrics:
 		r.sink.errorf(n.PosAt("metrics"), CodeInvalid, "%s: a %s chart needs at least %d metric; dataset %q has %s", what, c.Type, rule.minMetrics, spec.Name, listOr(sortedKeys(spec.Metrics)))
 	case len(c.Metrics) > rule.maxMet:
 		r.sink.errorf(n.PosAt("metrics"), CodeInvalid, "%s: a %s chart takes at most %d %s, found %d", what, c.Type, rule.maxMet, plural(rule.maxMet, "metric"), len(c.Metrics))
 	}
 	switch {
+	case groups < rule.minGroups && (typo["x"] != nil || typo["dimensions"] != nil):
 	case groups < rule.minGroups && !rule.needX:
 		r.sink.errorf(n.Pos, CodeMissingKey, "%s: a %s chart needs %s to group by (x or dimensions)", what, c.Type, countWords(rule.minGroups, "dimension"))
 	case groups < rule.minGroups && c.X != "":
@@ -171,7 +191,7 @@ func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
 	case groups > rule.maxGrp:
 		r.sink.errorf(n.PosAt("dimensions"), CodeInvalid, "%s: a %s chart groups by at most %s (x included), found %d", what, c.Type, countWords(rule.maxGrp, "dimension"), groups)
 	}
-	if c.Grain != "" && c.X == "" {
+	if c.Grain != "" && c.X == "" && typo["x"] == nil {
 		r.sink.errorf(n.PosAt("grain"), CodeInvalid, "%s: grain needs x to be a time dimension", what)
 	} else if c.Grain != "" && xType != "" && xType != "time" {
 		r.sink.errorf(n.PosAt("grain"), CodeInvalid, "%s: grain needs x to be a time dimension, but %q is a %s dimension", what, c.X, xType)
@@ -181,7 +201,7 @@ func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
 	}
 	for i, s := range c.Sort {
 		name := strings.TrimPrefix(s, "-")
-		if !seen[name] {
+		if !seen[name] && !contains(listed, name) && suggest(name, unknown) == "" {
 			r.sink.errorf(n.PosAt("sort", i), CodeUnknownRef, "%s: sort by %q, which is not one of the chart's metrics or dimensions (%s)", what, name, strings.Join(chartFields(c), ", "))
 		}
 	}
@@ -195,7 +215,7 @@ func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
 	if c.TimeRange != "" {
 		if err := checkTimeRange(c.TimeRange); err != nil {
 			r.sink.errorf(n.PosAt("time_range"), CodeInvalid, "%s: invalid time_range %q: %v", what, c.TimeRange, err)
-		} else if c.TimeDimension == "" {
+		} else if c.TimeDimension == "" && typo["x"] == nil {
 			r.sink.errorf(n.PosAt("time_range"), CodeInvalid, "%s: time_range needs a time dimension: set x to one of %s", what, listOr(timeDimensions(spec)))
 		}
 	}
@@ -203,6 +223,7 @@ func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
 		switch {
 		case c.Type != "big_number":
 			r.sink.errorf(n.PosAt("compare"), CodeInvalid, "%s: compare applies to big_number charts, not %s", what, c.Type)
+		case xType != "time" && typo["x"] != nil:
 		case xType != "time":
 			r.sink.errorf(n.PosAt("compare"), CodeInvalid, "%s: compare needs x to be a time dimension and a grain, to know which period to compare", what)
 		}

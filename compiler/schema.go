@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"runtime"
@@ -125,7 +126,7 @@ const (
 // check validates one object's tree against its definition and reports
 // every problem found: the walk finds unknown and missing keys and wrong
 // shapes; CUE finds values that break a constraint.
-func (s *Schema) check(kind Kind, n *Node, sink *diagSink) checkResult {
+func (s *Schema) check(ctx context.Context, kind Kind, n *Node, sink *diagSink) checkResult {
 	c := &shapeChecker{sink: sink, kind: kind, reported: map[string]bool{}}
 	nameNode := n.Get(string(kind))
 	if kind == KindProject {
@@ -135,20 +136,17 @@ func (s *Schema) check(kind Kind, n *Node, sink *diagSink) checkResult {
 		c.name = nameNode.Str
 	}
 	c.walk(n, s.shapes[kind], nil)
-	w, err := s.worker()
-	if err != nil {
-		c.errorf(n.Pos, CodeInvalid, "internal error: %v", err)
+	issues, err, internal := s.validate(ctx, kind, n)
+	if internal != nil {
+		c.errorf(n.Pos, CodeInvalid, "internal error: %v", internal)
 		return checkFailed
 	}
-	v := w.defs[kind].Unify(w.ctx.Encode(n.Any()))
-	err = v.Validate(cue.Concrete(true), cue.All())
 	if err != nil {
 		// Describing what was expected reads the shared definitions.
 		s.mu.Lock()
-		c.reportCUE(err, n, s.shapes[kind])
+		c.reportCUE(issues, err, n, s.shapes[kind])
 		s.mu.Unlock()
 	}
-	s.workers <- w
 	switch {
 	case c.serious:
 		return checkFailed
@@ -194,6 +192,16 @@ func (c *shapeChecker) walk(n *Node, s *shape, path []any) {
 	switch n.Kind {
 	case KindMap:
 		suggested := map[string]bool{}
+		present := make(map[string]bool, len(n.Keys))
+		for _, key := range n.Keys {
+			present[key] = true
+		}
+		var missing []string
+		for _, name := range s.names {
+			if !present[name] {
+				missing = append(missing, name)
+			}
+		}
 		for i, key := range n.Keys {
 			v := n.Values[i]
 			sub := append(path[:len(path):len(path)], key)
@@ -203,28 +211,22 @@ func (c *shapeChecker) walk(n *Node, s *shape, path []any) {
 			}
 			if s.pattern != nil {
 				if !nameRE.MatchString(key) {
-					c.errorf(v.KeyPos, CodeInvalid, "invalid name %q in %s: expected %s", key, c.context(path), knownPatterns[nameRE.String()])
+					c.errorf(v.KeyPos, CodeInvalid, "invalid name %s in %s: expected %s", quote(key), c.context(path), knownPatterns[nameRE.String()])
 					continue
 				}
 				c.walk(v, s.pattern, sub)
 				continue
 			}
-			missing := make([]string, 0, len(s.names))
-			for _, name := range s.names {
-				if n.Get(name) == nil {
-					missing = append(missing, name)
-				}
-			}
 			hint := suggest(key, missing)
 			suggested[hint] = true
-			c.errorf(v.KeyPos, CodeUnknownKey, "unknown key %q in %s%s", key, c.context(path), didYouMean(key, s.names))
+			c.errorf(v.KeyPos, CodeUnknownKey, "unknown key %s in %s%s", quote(key), c.context(path), didYouMean(key, s.names))
 		}
 		for _, name := range s.names {
-			if s.fields[name].required && n.Get(name) == nil {
+			if s.fields[name].required && !present[name] {
 				c.serious = true
 			}
 			// A misspelt required key is reported once, as the unknown key.
-			if s.fields[name].required && n.Get(name) == nil && !suggested[name] {
+			if s.fields[name].required && !present[name] && !suggested[name] {
 				c.errorf(n.Pos, CodeMissingKey, "missing required key %q in %s", name, c.context(path))
 			}
 		}
@@ -237,42 +239,35 @@ func (c *shapeChecker) walk(n *Node, s *shape, path []any) {
 
 // reportCUE turns CUE's errors into one diagnostic per offending value,
 // keeping the deepest when a disjunction reports both a parent and a child.
-func (c *shapeChecker) reportCUE(err error, root *Node, top *shape) {
+// err is CUE's first error, for a message CUE gives without a path.
+func (c *shapeChecker) reportCUE(issues []cueIssue, err error, root *Node, top *shape) {
 	type item struct {
 		path []any
 		msgs []string
 	}
 	byPath := map[string]*item{}
 	var order []string
-	for _, e := range errors.Errors(err) {
-		format, args := e.Msg()
-		msg := fmt.Sprintf(format, args...)
-		if strings.Contains(msg, "field not allowed") || strings.Contains(msg, "field is required") {
+	// hasDeeper holds the paths with an error below them.
+	hasDeeper := map[string]bool{}
+	for _, is := range issues {
+		if strings.Contains(is.msg, "field not allowed") || strings.Contains(is.msg, "field is required") {
 			continue
 		}
-		path := dataPath(e.Path())
-		key := pathKey(path)
+		key := pathKey(is.path)
 		it, ok := byPath[key]
 		if !ok {
-			it = &item{path: path}
+			it = &item{path: is.path}
 			byPath[key] = it
 			order = append(order, key)
+			for i := 1; i < len(is.path); i++ {
+				hasDeeper[pathKey(is.path[:i])] = true
+			}
 		}
-		it.msgs = append(it.msgs, msg)
+		it.msgs = append(it.msgs, is.msg)
 	}
 	reported := false
 	for _, key := range order {
-		if c.coveredByWalk(byPath[key].path) {
-			continue
-		}
-		deeper := false
-		for _, other := range order {
-			if other != key && strings.HasPrefix(other, key+".") {
-				deeper = true
-				break
-			}
-		}
-		if deeper {
+		if c.coveredByWalk(byPath[key].path) || hasDeeper[key] {
 			continue
 		}
 		it := byPath[key]
@@ -291,7 +286,7 @@ func (c *shapeChecker) reportCUE(err error, root *Node, top *shape) {
 	}
 	if !reported && !c.failed {
 		// A constraint CUE reports without a path we know: say it as CUE does.
-		c.errorf(root.Pos, CodeInvalid, "invalid %s: %s", c.kind, errors.Details(err, nil))
+		c.errorf(root.Pos, CodeInvalid, "invalid %s: %s", c.kind, excerpt(errors.Details(err, nil), 4*maxExcerpt))
 	}
 }
 
@@ -356,7 +351,7 @@ func displayPath(path []any) string {
 			if b.Len() > 0 {
 				b.WriteByte('.')
 			}
-			fmt.Fprint(&b, p)
+			b.WriteString(excerpt(fmt.Sprint(p), maxExcerpt))
 		}
 	}
 	return b.String()

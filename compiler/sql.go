@@ -20,8 +20,9 @@ type Dialect struct {
 	Placeholder func(n int) string
 	// Quote quotes an identifier that bic generates (a column alias).
 	Quote func(name string) string
-	// Trunc truncates a time expression to a grain, in wall-clock time.
-	Trunc func(grain, expr, tz string) string
+	// Trunc truncates a wall-clock time expression (as Time writes it) to
+	// a grain or a finer unit (minute).
+	Trunc func(unit, expr string) string
 	// Time is a time expression as compared with wall-clock bounds.
 	Time func(expr, tz string) string
 	// TimeParam casts a bound wall-clock timestamp string.
@@ -30,7 +31,8 @@ type Dialect struct {
 	// infer the column's type and round (PostgreSQL binds 2.5 to a bigint
 	// column as 2).
 	NumberParam func(placeholder string) string
-	// Shift moves a truncated time expression n units back.
+	// Shift moves a wall-clock time expression n units back, or forward
+	// when n is negative.
 	Shift func(expr, unit string, n int) string
 }
 
@@ -39,6 +41,17 @@ func plainParam(p string) string { return p }
 func doubleQuote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
 func backQuote(name string) string { return "`" + strings.ReplaceAll(name, "`", "\\`") + "`" }
+
+// intervalShift writes expr moved n units back as expr - INTERVAL, or
+// forward as expr + INTERVAL when n is negative, in the form format gives.
+func intervalShift(format, expr, unit string, n int) string {
+	op := "-"
+	if n < 0 {
+		op, n = "+", -n
+	}
+	k, u := intervalUnits(unit, n)
+	return fmt.Sprintf(format, expr, op, k, u)
+}
 
 func intervalUnits(unit string, n int) (int, string) {
 	switch unit {
@@ -56,34 +69,32 @@ var Dialects = map[string]Dialect{
 		Name:        "postgres",
 		Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 		Quote:       doubleQuote,
-		Trunc:       func(grain, expr, _ string) string { return fmt.Sprintf("date_trunc('%s', %s)", grain, expr) },
+		Trunc:       func(unit, expr string) string { return fmt.Sprintf("date_trunc('%s', %s)", unit, expr) },
 		Time:        func(expr, _ string) string { return expr },
 		TimeParam:   func(p string) string { return "CAST(" + p + " AS timestamp)" },
 		NumberParam: func(p string) string { return "CAST(" + p + " AS numeric)" },
 		Shift: func(expr, unit string, n int) string {
-			k, u := intervalUnits(unit, n)
-			return fmt.Sprintf("%s - INTERVAL '%d %s'", expr, k, u)
+			return intervalShift("%s %s INTERVAL '%d %s'", expr, unit, n)
 		},
 	},
 	"duckdb": {
 		Name:        "duckdb",
 		Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
 		Quote:       doubleQuote,
-		Trunc:       func(grain, expr, _ string) string { return fmt.Sprintf("date_trunc('%s', %s)", grain, expr) },
+		Trunc:       func(unit, expr string) string { return fmt.Sprintf("date_trunc('%s', %s)", unit, expr) },
 		Time:        func(expr, _ string) string { return expr },
 		TimeParam:   func(p string) string { return "CAST(" + p + " AS TIMESTAMP)" },
 		NumberParam: plainParam,
 		Shift: func(expr, unit string, n int) string {
-			k, u := intervalUnits(unit, n)
-			return fmt.Sprintf("%s - INTERVAL '%d %s'", expr, k, u)
+			return intervalShift("%s %s INTERVAL '%d %s'", expr, unit, n)
 		},
 	},
 	"snowflake": {
 		Name:        "snowflake",
 		Placeholder: func(int) string { return "?" },
 		Quote:       doubleQuote,
-		Trunc: func(grain, expr, _ string) string {
-			return fmt.Sprintf("DATE_TRUNC('%s', %s)", strings.ToUpper(grain), expr)
+		Trunc: func(unit, expr string) string {
+			return fmt.Sprintf("DATE_TRUNC('%s', %s)", strings.ToUpper(unit), expr)
 		},
 		Time:        func(expr, _ string) string { return expr },
 		TimeParam:   func(p string) string { return "TO_TIMESTAMP_NTZ(" + p + ")" },
@@ -96,21 +107,25 @@ var Dialects = map[string]Dialect{
 		Name:        "bigquery",
 		Placeholder: func(n int) string { return "@p" + strconv.Itoa(n) },
 		Quote:       backQuote,
+		Trunc: func(unit, expr string) string {
+			u := strings.ToUpper(unit)
+			if u == "WEEK" {
+				u = "ISOWEEK"
+			}
+			return fmt.Sprintf("DATETIME_TRUNC(%s, %s)", expr, u)
+		},
 		// BigQuery TIMESTAMPs are instants: bic works in the project's wall
 		// clock, so they become DATETIMEs in its time zone first.
-		Trunc: func(grain, expr, tz string) string {
-			g := strings.ToUpper(grain)
-			if g == "WEEK" {
-				g = "ISOWEEK"
-			}
-			return fmt.Sprintf("DATETIME_TRUNC(DATETIME(%s, '%s'), %s)", expr, tz, g)
-		},
 		Time:        func(expr, tz string) string { return fmt.Sprintf("DATETIME(%s, '%s')", expr, tz) },
 		TimeParam:   func(p string) string { return "CAST(" + p + " AS DATETIME)" },
 		NumberParam: plainParam,
 		Shift: func(expr, unit string, n int) string {
+			f := "DATETIME_SUB(%s, INTERVAL %d %s)"
+			if n < 0 {
+				f, n = "DATETIME_ADD(%s, INTERVAL %d %s)", -n
+			}
 			k, u := intervalUnits(unit, n)
-			return fmt.Sprintf("DATETIME_SUB(%s, INTERVAL %d %s)", expr, k, strings.ToUpper(u))
+			return fmt.Sprintf(f, expr, k, strings.ToUpper(u))
 		},
 	},
 }
@@ -156,7 +171,7 @@ func (w *sqlWriter) bind(v any) string {
 
 func (w *sqlWriter) columnExpr(c Column) string {
 	if c.Type == "time" && c.Grain != "" {
-		return w.d.Trunc(c.Grain, c.Expr, w.tz)
+		return w.d.Trunc(c.Grain, w.d.Time(c.Expr, w.tz))
 	}
 	if c.Type == "time" {
 		return w.d.Time(c.Expr, w.tz)
@@ -262,29 +277,87 @@ func (w *sqlWriter) orderLimit(order []Order, limit int) {
 }
 
 // compare writes a big number with the value of an earlier period beside
-// the latest one.
+// the latest one, like for like (see Comparison). Four steps: the latest
+// period and its last time; the bounds of both periods, the current one
+// ending after the last CutUnit with data and the earlier one at the same
+// point shifted back; both periods' metrics in one pass over the rows;
+// then one row with the current and the earlier values side by side.
 func (w *sqlWriter) compare(q *Query) {
-	w.b.WriteString("WITH " + w.d.Quote("periods") + " AS (\n")
-	inner := &sqlWriter{d: w.d, tz: w.tz}
-	inner.selectStmt(q, q.Columns, q.Where)
-	w.args = append(w.args, inner.args...)
-	w.b.WriteString(indent(strings.TrimRight(inner.b.String(), "\n"), "  "))
-	w.b.WriteString("\n)\n")
-	period := w.d.Quote(q.Columns[0].Name)
-	w.b.WriteString("SELECT\n")
-	fmt.Fprintf(&w.b, "  %s.%s AS %s", w.d.Quote("cur"), period, period)
+	d, cmp, x := w.d, q.Compare, q.Columns[0]
+	t := d.Time("("+x.Expr+")", w.tz) // as predicates compare it
+	wall := d.Time(x.Expr, w.tz)
+	cut := cmp.CutUnit()
+	name := func(n string) string { return d.Quote("bic_" + n) }
+	bound := func(n string) string { return name("bounds") + "." + name(n) }
+	w.cte(name("latest"), func(s *sqlWriter) {
+		s.b.WriteString("SELECT\n")
+		fmt.Fprintf(&s.b, "  %s AS %s,\n  max(%s) AS %s\n", d.Trunc(cmp.Grain, wall), name("period"), wall, name("last"))
+		fmt.Fprintf(&s.b, "FROM %s\n", s.from(q.Source))
+		preds := append(append([]Predicate{}, q.Where...), windowPredicates(x.Expr, Window{From: cmp.Since, To: cmp.Until})...)
+		s.where(append(preds, Predicate{Expr: x.Expr, Type: "time", Op: "not_null"}))
+		s.b.WriteString("GROUP BY 1\n")
+		s.orderLimit(q.OrderBy, q.Limit)
+	})
+	w.cte(name("bounds"), func(s *sqlWriter) {
+		lastCut := d.Trunc(cut, name("last"))
+		end := d.Shift(lastCut, cut, -1)
+		prevEnd := d.Shift(d.Shift(lastCut, cmp.Unit, cmp.N), cut, -1)
+		if until := cmp.Until; !until.IsZero() && !truncate(until, cut).Equal(until) {
+			// A window end inside the last CutUnit cuts the period there.
+			// Bound once per use: Snowflake's ? markers take the values in order.
+			end = "LEAST(" + end + ", " + d.TimeParam(s.bind(wallClock(until))) + ")"
+			prevEnd = "LEAST(" + prevEnd + ", " + d.Shift(d.TimeParam(s.bind(wallClock(until))), cmp.Unit, cmp.N) + ")"
+		}
+		s.b.WriteString("SELECT\n")
+		fmt.Fprintf(&s.b, "  %s,\n", name("period"))
+		fmt.Fprintf(&s.b, "  %s AS %s,\n", end, name("end"))
+		fmt.Fprintf(&s.b, "  %s AS %s,\n", d.Shift(name("period"), cmp.Unit, cmp.N), name("previous"))
+		fmt.Fprintf(&s.b, "  %s AS %s\n", prevEnd, name("previous_end"))
+		fmt.Fprintf(&s.b, "FROM %s\n", name("latest"))
+	})
+	w.cte(name("periods"), func(s *sqlWriter) {
+		s.b.WriteString("SELECT\n")
+		fmt.Fprintf(&s.b, "  CASE WHEN %s >= %s THEN 'current' ELSE 'previous' END AS %s", t, bound("period"), name("side"))
+		for _, c := range q.Columns[1:] {
+			fmt.Fprintf(&s.b, ",\n  %s AS %s", s.columnExpr(c), d.Quote(c.Name))
+		}
+		fmt.Fprintf(&s.b, "\nFROM %s\nCROSS JOIN %s\n", s.from(q.Source), name("bounds"))
+		in := func(from, to string) string { return fmt.Sprintf("%s >= %s AND %s < %s", t, bound(from), t, bound(to)) }
+		s.where(q.Where)
+		kw := "  AND"
+		if len(q.Where) == 0 {
+			kw = "WHERE"
+		}
+		fmt.Fprintf(&s.b, "%s ((%s) OR (%s))\n", kw, in("period", "end"), in("previous", "previous_end"))
+		s.b.WriteString("GROUP BY 1\n")
+	})
+	period := d.Quote(x.Name)
+	w.b.WriteString("\nSELECT\n")
+	fmt.Fprintf(&w.b, "  %s AS %s", bound("period"), period)
 	for _, c := range q.Columns[1:] {
-		col := w.d.Quote(c.Name)
-		fmt.Fprintf(&w.b, ",\n  %s.%s AS %s,\n  %s.%s AS %s", w.d.Quote("cur"), col, col, w.d.Quote("prev"), col, w.d.Quote(c.Name+"_previous"))
+		col := d.Quote(c.Name)
+		fmt.Fprintf(&w.b, ",\n  %s.%s AS %s,\n  %s.%s AS %s", d.Quote("cur"), col, col, d.Quote("prev"), col, d.Quote(c.Name+"_previous"))
 	}
-	fmt.Fprintf(&w.b, "\nFROM %s AS %s\n", w.d.Quote("periods"), w.d.Quote("cur"))
-	fmt.Fprintf(&w.b, "LEFT JOIN %s AS %s ON %s.%s = %s\n", w.d.Quote("periods"), w.d.Quote("prev"), w.d.Quote("prev"), period,
-		w.d.Shift(w.d.Quote("cur")+"."+period, q.Compare.Unit, q.Compare.N))
-	fmt.Fprintf(&w.b, "WHERE %s.%s IS NOT NULL\n", w.d.Quote("cur"), period)
-	if !q.Compare.Since.IsZero() {
-		fmt.Fprintf(&w.b, "  AND %s.%s >= %s\n", w.d.Quote("cur"), period, w.d.TimeParam(w.bind(wallClock(q.Compare.Since))))
+	fmt.Fprintf(&w.b, "\nFROM %s\n", name("bounds"))
+	fmt.Fprintf(&w.b, "JOIN %s AS %s ON %s.%s = 'current'\n", name("periods"), d.Quote("cur"), d.Quote("cur"), name("side"))
+	fmt.Fprintf(&w.b, "LEFT JOIN %s AS %s ON %s.%s = 'previous'\n", name("periods"), d.Quote("prev"), d.Quote("prev"), name("side"))
+}
+
+// cte writes "WITH NAME AS (body)", or ",\nNAME AS (body)" after the
+// first, the body indented, its parameters numbered after those already
+// bound.
+func (w *sqlWriter) cte(name string, body func(s *sqlWriter)) {
+	s := &sqlWriter{d: w.d, tz: w.tz, args: w.args}
+	body(s)
+	w.args = s.args
+	if w.b.Len() == 0 {
+		w.b.WriteString("WITH ")
+	} else {
+		w.b.WriteString(",\n")
 	}
-	w.orderLimit(q.OrderBy, q.Limit)
+	w.b.WriteString(name + " AS (\n")
+	w.b.WriteString(indent(strings.TrimRight(s.b.String(), "\n"), "  "))
+	w.b.WriteString("\n)")
 }
 
 // windows writes an alert's metric once per window, one row each.

@@ -16,7 +16,7 @@ var goldenNow = time.Date(2026, 1, 15, 10, 30, 0, 0, time.UTC)
 
 func shopManifest(t *testing.T) *Manifest {
 	t.Helper()
-	res := newTestCompiler(t).Compile(os.DirFS("../examples/shop"))
+	res := mustCompile(t, newTestCompiler(t), os.DirFS("../examples/shop"))
 	if res.Manifest == nil {
 		t.Fatalf("examples/shop does not compile: %v", res.Diagnostics)
 	}
@@ -164,16 +164,36 @@ func TestPlanTimeWindows(t *testing.T) {
 		args     []any
 	}{
 		{
-			// A week a year back starts on a Monday only 52 weeks back.
+			// A week a year back starts on a Monday only 52 weeks back, and
+			// is cut on the same weekday as the latest week.
 			chart: "kpis/yoy_week", now: at("2026-01-15 10:00:00"),
-			contains: []string{`"prev"."ordered_at" = "cur"."ordered_at" - INTERVAL '364 day'`, `ORDER BY 1 DESC NULLS LAST`},
+			contains: []string{
+				`"bic_period" - INTERVAL '364 day' AS "bic_previous"`,
+				`date_trunc('day', "bic_last") - INTERVAL '364 day' + INTERVAL '1 day' AS "bic_previous_end"`,
+				`ORDER BY 1 DESC NULLS LAST`,
+			},
 		},
 		{
-			// The previous month is read although the window is this month;
-			// the current value comes from inside the window only.
+			// The previous month is read although the window is this month
+			// (its rows are not restricted by the window); the current
+			// period is taken from inside the window only.
 			chart: "kpis/mom_this_month", now: at("2025-12-15 10:00:00"),
-			contains: []string{`"cur"."ordered_at" >= CAST($3 AS timestamp)`},
-			args:     []any{"2025-11-01 00:00:00", "2026-01-01 00:00:00", "2025-12-01 00:00:00"},
+			contains: []string{
+				`WHERE (ordered_at) >= CAST($1 AS timestamp)`,
+				`"bic_period" - INTERVAL '1 month' AS "bic_previous"`,
+				`WHERE (((ordered_at) >= "bic_bounds"."bic_period" AND (ordered_at) < "bic_bounds"."bic_end") OR ((ordered_at) >= "bic_bounds"."bic_previous"`,
+			},
+			args: []any{"2025-12-01 00:00:00", "2026-01-01 00:00:00"},
+		},
+		{
+			// A window that ends inside a day (the current hour) cuts both
+			// periods there: the earlier one at the same hour a week back.
+			chart: "kpis/wow", state: FilterState{"period": "last_24_hours"}, now: at("2026-01-15 10:30:00"),
+			contains: []string{
+				`LEAST(date_trunc('day', "bic_last") + INTERVAL '1 day', CAST($3 AS timestamp)) AS "bic_end"`,
+				`LEAST(date_trunc('day', "bic_last") - INTERVAL '7 day' + INTERVAL '1 day', CAST($4 AS timestamp) - INTERVAL '7 day') AS "bic_previous_end"`,
+			},
+			args: []any{"2026-01-12 00:00:00", "2026-01-15 10:00:00", "2026-01-15 10:00:00", "2026-01-15 10:00:00"},
 		},
 		{
 			// The dashboard's "all" leaves the chart's own time range in force.
@@ -206,6 +226,10 @@ func TestPlanTimeWindows(t *testing.T) {
 			}
 			if tt.args != nil && fmt.Sprint(s.Args) != fmt.Sprint(tt.args) {
 				t.Errorf("args = %v, want %v\n%s", s.Args, tt.args, s.Text)
+			}
+			// Snowflake's ? markers take the values in order, one each.
+			if sf := q.SQLFor(Dialects["snowflake"]); strings.Count(sf.Text, "?") != len(sf.Args) {
+				t.Errorf("snowflake: %d markers for %d args:\n%s", strings.Count(sf.Text, "?"), len(sf.Args), sf.Text)
 			}
 		})
 	}

@@ -59,3 +59,8 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// DidYouMean is the "; did you mean …?" suffix for a name that is not one
+// of candidates, or "" when none is close: the CLI's errors end the same
+// way as the compiler's.
+func DidYouMean(s string, candidates []string) string { return didYouMean(s, candidates) }

@@ -17,6 +17,27 @@ type Window struct {
 // window relative to now, in loc. Relative ranges end at the start of the
 // current unit, as Superset's do: last_7_days is the seven days before today.
 func ResolveTimeRange(s string, now time.Time, loc *time.Location) (Window, error) {
+	w, err := resolveTimeRange(s, now, loc)
+	if err != nil {
+		return Window{}, err
+	}
+	return w.withinBounds()
+}
+
+// withinBounds refuses a window that starts before the earliest time every
+// warehouse holds, and opens one that ends after the latest: no time that a
+// BigQuery or Snowflake timestamp can hold lies beyond 9999-12-31.
+func (w Window) withinBounds() (Window, error) {
+	if !w.From.IsZero() && w.From.Year() < 1 {
+		return Window{}, fmt.Errorf("the time range starts in the year %d, before %s, the earliest time warehouses support", w.From.Year(), earliestTime)
+	}
+	if !w.To.IsZero() && w.To.Year() > 9999 {
+		w.To = time.Time{}
+	}
+	return w, nil
+}
+
+func resolveTimeRange(s string, now time.Time, loc *time.Location) (Window, error) {
 	if err := checkTimeRange(s); err != nil {
 		return Window{}, err
 	}

@@ -1,9 +1,12 @@
 package compiler
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -17,9 +20,17 @@ type yamlError interface {
 }
 
 // parseYAML reads every document of a YAML file into Nodes. Syntax errors,
-// duplicate keys and unknown aliases become diagnostics.
-func parseYAML(file string, src []byte, sink *diagSink) []*Node {
-	f, err := parser.ParseBytes(src, 0)
+// duplicate keys (every one of them) and unknown aliases become
+// diagnostics. It also returns how many values the file's aliases expand
+// to, so the load stage can bound the whole project.
+func parseYAML(file string, src []byte, sink *diagSink) ([]*Node, int) {
+	if line, col, deep := flowTooDeep(src); deep {
+		sink.errorf(Pos{File: file, Line: line, Col: col}, CodeSyntax, "invalid YAML: brackets nested deeper than %d levels", maxDepth)
+		return nil, 0
+	}
+	// Duplicate keys are the converter's to report: the parser would stop
+	// at the first.
+	f, err := parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
 	if err != nil {
 		pos := Pos{File: file, Line: 1, Col: 1}
 		msg := err.Error()
@@ -30,8 +41,8 @@ func parseYAML(file string, src []byte, sink *diagSink) []*Node {
 				pos.Line, pos.Col = tk.Position.Line, tk.Position.Column
 			}
 		}
-		sink.errorf(pos, CodeSyntax, "invalid YAML: %s", msg)
-		return nil
+		sink.errorf(pos, CodeSyntax, "invalid YAML: %s", excerpt(msg, 4*maxExcerpt))
+		return nil, 0
 	}
 	c := yamlConverter{file: file, sink: sink, anchors: map[string]*Node{}, sizes: map[*Node]int{}}
 	var docs []*Node
@@ -40,28 +51,82 @@ func parseYAML(file string, src []byte, sink *diagSink) []*Node {
 			continue
 		}
 		n := c.convert(doc.Body, 0)
-		if size := c.size(n); size > maxValues {
-			sink.errorf(n.Pos, CodeSyntax, "invalid YAML: the document expands to more than %d values (aliases of aliases?)", maxValues)
-			continue
+		if c.overLimit {
+			// The document would be expanded by every later stage.
+			break
 		}
 		docs = append(docs, n)
 	}
-	return docs
+	if c.duplicates {
+		return nil, c.expanded
+	}
+	return docs, c.expanded
 }
 
-// maxValues bounds a document's size once aliases are expanded, so a few
+// parseYAMLWithin is parseYAML, abandoned when ctx is done or it takes
+// longer than timeout: the parser cannot be interrupted, and its time grows
+// with the square of some inputs (a mapping of 40,000 keys takes 4 s).
+func parseYAMLWithin(ctx context.Context, timeout time.Duration, file string, src []byte, sink *diagSink) ([]*Node, int) {
+	var (
+		docs    []*Node
+		aliases int
+		own     diagSink
+	)
+	if !bounded(ctx, timeout, func() { docs, aliases = parseYAML(file, src, &own) }) {
+		if ctx.Err() == nil {
+			sink.errorf(Pos{File: file}, CodeLimit, "invalid YAML: parsing the file took more than %s and was stopped: a mapping of very many keys?", timeout)
+		}
+		return nil, 0
+	}
+	sink.list = append(sink.list, own.list...)
+	return docs, aliases
+}
+
+// flowTooDeep reports where src first opens more than maxDepth brackets
+// ([ and {) that it has not closed. The parser's time grows with the square
+// of the nesting (250,000 brackets took minutes), and the converter refuses
+// more than maxDepth levels anyway. Brackets inside strings and comments
+// count too, so that no quoting can hide them; only an unbalanced text of
+// more than maxDepth brackets is refused for it.
+func flowTooDeep(src []byte) (line, col int, deep bool) {
+	depth, lineStart := 0, 0
+	line = 1
+	for i, c := range src {
+		switch c {
+		case '\n':
+			line, lineStart = line+1, i+1
+		case '[', '{':
+			if depth++; depth > maxDepth {
+				return line, utf8.RuneCount(src[lineStart:i]) + 1, true
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return 0, 0, false
+}
+
+// maxAliasValues bounds the values a file's aliases expand to, so a few
 // lines of nested aliases cannot make the compiler build billions of values.
-const maxValues = 1_000_000
+// Values written out count against the file size limit instead.
+const maxAliasValues = 1_000_000
 
 type yamlConverter struct {
 	file    string
 	sink    *diagSink
 	anchors map[string]*Node
 	sizes   map[*Node]int // expanded size of each node, memoized: aliases share nodes
+	// expanded counts the values aliases stand for; overLimit is set once
+	// that passes maxAliasValues.
+	expanded  int
+	overLimit bool
+	// duplicates is set by a key given twice in one mapping: which value
+	// was meant is unknown, so the file is not loaded.
+	duplicates bool
 }
 
 // size counts the values of n with every alias expanded, stopping early
-// once past maxValues.
+// once past maxAliasValues.
 func (c *yamlConverter) size(n *Node) int {
 	if s, ok := c.sizes[n]; ok {
 		return s
@@ -69,13 +134,13 @@ func (c *yamlConverter) size(n *Node) int {
 	total := 1
 	for _, v := range n.Values {
 		total += c.size(v)
-		if total > maxValues {
+		if total > maxAliasValues {
 			break
 		}
 	}
 	for _, v := range n.Items {
 		total += c.size(v)
-		if total > maxValues {
+		if total > maxAliasValues {
 			break
 		}
 	}
@@ -144,7 +209,7 @@ func (c *yamlConverter) convert(n ast.Node, depth int) *Node {
 	case *ast.FloatNode:
 		return &Node{Kind: KindFloat, Pos: c.pos(n), Float: n.Value}
 	case *ast.InfinityNode, *ast.NanNode:
-		c.sink.errorf(c.pos(n), CodeType, "expected a finite number, found %s", n.GetToken().Value)
+		c.sink.errorf(c.pos(n), CodeType, "expected a finite number, found %s", excerpt(n.GetToken().Value, maxExcerpt))
 		return &Node{Kind: KindNull, Pos: c.pos(n)}
 	case *ast.BoolNode:
 		return &Node{Kind: KindBool, Pos: c.pos(n), Bool: n.Value}
@@ -163,11 +228,20 @@ func (c *yamlConverter) convert(n ast.Node, depth int) *Node {
 		if n.Value != nil {
 			name = n.Value.GetToken().Value
 		}
-		if v, ok := c.anchors[name]; ok {
-			return v
+		v, ok := c.anchors[name]
+		if !ok {
+			c.sink.errorf(c.pos(n), CodeSyntax, "invalid YAML: alias *%s names no anchor defined before it", excerpt(name, maxExcerpt))
+			return &Node{Kind: KindNull, Pos: c.pos(n)}
 		}
-		c.sink.errorf(c.pos(n), CodeSyntax, "invalid YAML: alias *%s names no anchor defined before it", name)
-		return &Node{Kind: KindNull, Pos: c.pos(n)}
+		if c.overLimit {
+			return &Node{Kind: KindNull, Pos: c.pos(n)}
+		}
+		if c.expanded += c.size(v); c.expanded > maxAliasValues {
+			c.overLimit = true
+			c.sink.errorf(c.pos(n), CodeSyntax, "invalid YAML: the aliases of this file expand to more than %d values (aliases of aliases?); the rest of the file is not read", maxAliasValues)
+			return &Node{Kind: KindNull, Pos: c.pos(n)}
+		}
+		return v
 	case nil:
 		return &Node{Kind: KindNull, Pos: Pos{File: c.file}}
 	default:
@@ -181,7 +255,9 @@ func (c *yamlConverter) mapping(pos Pos, values []*ast.MappingValueNode, depth i
 	seen := map[string]Pos{}
 	add := func(key string, keyPos Pos, v *Node) {
 		if first, ok := seen[key]; ok {
-			c.sink.errorf(keyPos, CodeDuplicate, "duplicate key %q (first at line %d)", key, first.Line)
+			// Worded as the parser words the first one.
+			c.sink.errorf(keyPos, CodeSyntax, "invalid YAML: mapping key %s already defined at [%d:%d]", quote(key), first.Line, first.Col)
+			c.duplicates = true
 			return
 		}
 		seen[key] = keyPos

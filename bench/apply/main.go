@@ -80,7 +80,10 @@ func compileSynth(c *compiler.Compiler, expr string) *compiler.Manifest {
 		}
 		fsys[name] = &fstest.MapFile{Data: data}
 	}
-	res := c.Compile(fsys)
+	res, err := c.Compile(context.Background(), fsys)
+	if err != nil {
+		log.Fatal(err)
+	}
 	if res.Manifest == nil {
 		log.Fatalf("synthetic project: %v", res.Diagnostics[:min(3, len(res.Diagnostics))])
 	}

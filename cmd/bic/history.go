@@ -10,17 +10,17 @@ import (
 
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/publish"
+	"github.com/bic-dev/bic/publish/metadata"
 )
 
 func newHistoryCmd() *cobra.Command {
 	var (
-		f      deployFlags
+		f      = deployFlags{readOnly: true}
 		format string
 	)
 	cmd := &cobra.Command{
-		Use:   "history",
+		Use:   "history [DIR]",
 		Short: "List an environment's revisions, newest first",
-		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := f.openStore(cmd.Context(), nil)
 			if err != nil {
@@ -35,7 +35,7 @@ func newHistoryCmd() *cobra.Command {
 			if format == "json" {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(revs)
+				return enc.Encode(historyJSON(revs))
 			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "REVISION\tAPPLIED\tBY\tSOURCE\tCOMMIT\tOBJECTS\tJOBS\tSTATUS")
@@ -62,16 +62,43 @@ func newHistoryCmd() *cobra.Command {
 	return cmd
 }
 
+// revisionJSON is a revision as bic history --format json prints it, in
+// the snake_case of every other JSON that bic writes.
+type revisionJSON struct {
+	Env          string    `json:"env"`
+	Number       int       `json:"number"`
+	Current      bool      `json:"current"`
+	Status       string    `json:"status"`
+	Source       string    `json:"source"`
+	RollbackOf   int       `json:"rollback_of,omitempty"`
+	ManifestHash string    `json:"manifest_hash"`
+	GitCommit    string    `json:"git_commit,omitempty"`
+	GitAuthor    string    `json:"git_author,omitempty"`
+	AppliedBy    string    `json:"applied_by"`
+	AppliedAt    time.Time `json:"applied_at"`
+	Objects      int       `json:"objects"`
+	Jobs         int       `json:"jobs"`
+}
+
+func historyJSON(revs []metadata.Revision) []revisionJSON {
+	out := make([]revisionJSON, len(revs))
+	for i, r := range revs {
+		out[i] = revisionJSON{Env: r.Env, Number: r.Number, Current: r.Current, Status: r.Status, Source: r.Source,
+			RollbackOf: r.RollbackOf, ManifestHash: r.ManifestHash, GitCommit: r.GitCommit, GitAuthor: r.GitAuthor,
+			AppliedBy: r.AppliedBy, AppliedAt: r.AppliedAt.UTC(), Objects: r.Objects, Jobs: r.Jobs}
+	}
+	return out
+}
+
 func newRollbackCmd() *cobra.Command {
 	var (
 		f           deployFlags
-		to          int
+		to          revisionFlag
 		autoApprove bool
 	)
 	cmd := &cobra.Command{
-		Use:   "rollback --to N",
+		Use:   "rollback --to N [DIR]",
 		Short: "Make an earlier revision's definitions current again, as a new revision",
-		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to <= 0 {
 				return usageErrorf("bic rollback needs --to N, a revision number from bic history")
@@ -81,7 +108,7 @@ func newRollbackCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			m, err := st.Manifest(cmd.Context(), f.env, to)
+			m, err := st.Manifest(cmd.Context(), f.env, int(to))
 			if err != nil {
 				return storeError(err)
 			}
@@ -99,7 +126,7 @@ func newRollbackCmd() *cobra.Command {
 			if err := confirm(cmd, autoApprove, fmt.Sprintf("Roll %s back to the definitions of revision %d?", f.env, to)); err != nil {
 				return err
 			}
-			rev, _, err := publish.Rollback(cmd.Context(), st, f.env, to, actor())
+			rev, _, err := publish.Rollback(cmd.Context(), st, f.env, int(to), actor())
 			if err != nil {
 				return storeError(err)
 			}
@@ -108,7 +135,7 @@ func newRollbackCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd, "prod")
-	cmd.Flags().IntVar(&to, "to", 0, "the revision to restore")
+	cmd.Flags().Var(&to, "to", "the revision to restore")
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "roll back without asking (needed off a terminal)")
 	return cmd
 }
@@ -119,9 +146,8 @@ func newDestroyCmd() *cobra.Command {
 		force bool
 	)
 	cmd := &cobra.Command{
-		Use:   "destroy --env NAME",
+		Use:   "destroy --env NAME [DIR]",
 		Short: "Remove an environment (a preview, or with --force any) and its history",
-		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.env == "" {
 				return usageErrorf("bic destroy needs --env")
@@ -146,9 +172,8 @@ func newDestroyCmd() *cobra.Command {
 func newGCCmd() *cobra.Command {
 	var f deployFlags
 	cmd := &cobra.Command{
-		Use:   "gc",
+		Use:   "gc [DIR]",
 		Short: "Remove expired previews and objects no revision holds",
-		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := f.openStore(cmd.Context(), nil)
 			if err != nil {

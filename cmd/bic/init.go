@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/unicode/norm"
 )
 
 // scaffold is the small valid project that `bic init` writes.
@@ -62,14 +64,16 @@ func newInitCmd() *cobra.Command {
 	return cmd
 }
 
-// projectName derives a valid project name from the folder name.
+// projectName derives a valid project name from the folder name. Accented
+// letters keep their base letter (Übersicht → ubersicht): a name made only
+// of the ASCII letters left over would be a surprise.
 func projectName(dir string) string {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "my_project"
 	}
 	var b strings.Builder
-	for _, r := range strings.ToLower(filepath.Base(abs)) {
+	for _, r := range foldToASCII(strings.ToLower(filepath.Base(abs))) {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
 			b.WriteRune(r)
@@ -78,8 +82,26 @@ func projectName(dir string) string {
 		}
 	}
 	name := strings.Trim(b.String(), "_")
+	for strings.Contains(name, "__") {
+		name = strings.ReplaceAll(name, "__", "_")
+	}
 	if name == "" || name[0] < 'a' || name[0] > 'z' {
 		return "my_project"
 	}
 	return name
+}
+
+// letterFolds are the letters that decomposition does not reduce to ASCII.
+var letterFolds = strings.NewReplacer("ß", "ss", "æ", "ae", "œ", "oe", "ø", "o", "đ", "d", "ł", "l", "þ", "th", "ð", "d")
+
+// foldToASCII removes accents: it decomposes letters (NFD) and drops the
+// combining marks, so é becomes e and ü becomes u.
+func foldToASCII(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(letterFolds.Replace(s)) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,11 +23,15 @@ type deployFlags struct {
 	dir      string
 	env      string
 	metadata string
+	// readOnly marks a command that only reads (plan, history): its store
+	// creates and migrates nothing.
+	readOnly bool
 }
 
 func (f *deployFlags) register(cmd *cobra.Command, envDefault string) {
-	cmd.Flags().StringVarP(&f.dir, "project", "p", ".", "the project folder")
-	cmd.Flags().StringVar(&f.env, "env", envDefault, "the environment")
+	addProjectFlag(cmd, &f.dir, 0)
+	f.env = envDefault
+	cmd.Flags().Var(envNameFlag{&f.env}, "env", "the environment")
 	cmd.Flags().StringVar(&f.metadata, "metadata", "", "the metadata database URL (default: $BIC_METADATA_URL, bic.yaml's metadata, or "+defaultMetadataURL+")")
 }
 
@@ -53,14 +58,21 @@ func (f *deployFlags) metadataURL(m *compiler.Manifest) (string, error) {
 	if raw == "" {
 		return defaultMetadataURL, nil
 	}
-	url, missing := compiler.ExpandEnv(raw, os.LookupEnv)
+	// A postgres URL's ${env:…} values are percent-encoded for the part
+	// they land in; a sqlite URL is a file path.
+	expand := compiler.ExpandURL
+	if strings.HasPrefix(raw, "sqlite://") {
+		expand = compiler.ExpandEnv
+	}
+	url, missing := expand(raw, os.LookupEnv)
 	if missing != "" {
 		return "", fmt.Errorf("metadata URL: environment variable %s is not set", missing)
 	}
 	return url, nil
 }
 
-// openStore opens and migrates the metadata database.
+// openStore opens the metadata database: read-only for a command that
+// only reads, else migrated to this bic's schema.
 func (f *deployFlags) openStore(ctx context.Context, m *compiler.Manifest) (*metadata.Store, error) {
 	if err := f.checkEnv(); err != nil {
 		return nil, err
@@ -69,7 +81,15 @@ func (f *deployFlags) openStore(ctx context.Context, m *compiler.Manifest) (*met
 	if err != nil {
 		return nil, &exitError{code: exitRuntime, err: err}
 	}
-	st, err := metadata.Open(ctx, url, f.dir)
+	open := metadata.Open
+	if f.readOnly {
+		open = metadata.OpenReadOnly
+	}
+	st, err := open(ctx, url, f.dir)
+	if errors.Is(err, metadata.ErrNotMigrated) || errors.Is(err, metadata.ErrSchemaTooNew) {
+		// The user can act on these: run bic migrate, or upgrade bic.
+		return nil, &exitError{code: exitInvalid, err: err}
+	}
 	if err != nil {
 		return nil, &exitError{code: exitRuntime, err: err}
 	}
@@ -79,7 +99,7 @@ func (f *deployFlags) openStore(ctx context.Context, m *compiler.Manifest) (*met
 // compileProject compiles the project, printing its diagnostics; a project
 // with errors ends the command with exit status 1.
 func compileProject(cmd *cobra.Command, dir string) (*compiler.Manifest, error) {
-	res, err := compileDir(dir)
+	res, err := compileFor(cmd, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -115,9 +135,8 @@ func gitInfo(ctx context.Context, dir string) (commit, author string) {
 func newMigrateCmd() *cobra.Command {
 	var f deployFlags
 	cmd := &cobra.Command{
-		Use:   "migrate",
+		Use:   "migrate [DIR]",
 		Short: "Create or upgrade the metadata database's tables",
-		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			url, err := f.metadataURL(nil)
 			if err != nil {

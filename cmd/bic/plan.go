@@ -19,19 +19,18 @@ import (
 
 func newPlanCmd() *cobra.Command {
 	var (
-		f        deployFlags
+		f        = deployFlags{readOnly: true} // a plan never writes
 		format   string
 		detailed bool
 	)
 	cmd := &cobra.Command{
-		Use:   "plan",
+		Use:   "plan [DIR]",
 		Short: "Show what apply would change in an environment",
 		Long: `Plan compiles the project and compares it, object by object and by content
 hash, with the environment's current revision: what would be created, updated
 (with the fields that change) or deleted, and the jobs that implies.
 
 Exit status: 0 (with --detailed-exitcode: 0 no changes, 2 changes), 1 errors.`,
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" && format != "markdown" {
 				return usageErrorf("unknown --format %q: expected text, json or markdown", format)
@@ -60,20 +59,37 @@ Exit status: 0 (with --detailed-exitcode: 0 no changes, 2 changes), 1 errors.`,
 // the environment against its current revision (or base's, for a new
 // preview). The caller closes the store.
 func (f *deployFlags) planProject(cmd *cobra.Command, base string) (*compiler.Manifest, *metadata.Store, *compiler.Plan, error) {
-	m, err := compileProject(cmd, f.dir)
+	m, st, err := f.openProject(cmd)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	p, err := f.plan(cmd, st, m, base)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return m, st, p, nil
+}
+
+// openProject compiles the project and opens its metadata database.
+func (f *deployFlags) openProject(cmd *cobra.Command) (*compiler.Manifest, *metadata.Store, error) {
+	m, err := compileProject(cmd, f.dir)
+	if err != nil {
+		return nil, nil, err
 	}
 	st, err := f.openStore(cmd.Context(), m)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
+	return m, st, nil
+}
+
+func (f *deployFlags) plan(cmd *cobra.Command, st *metadata.Store, m *compiler.Manifest, base string) (*compiler.Plan, error) {
 	p, err := publish.Plan(cmd.Context(), st, m, f.env, base)
 	if err != nil {
-		st.Close()
-		return nil, nil, nil, &exitError{code: exitRuntime, err: err}
+		return nil, &exitError{code: exitRuntime, err: err}
 	}
-	return m, st, p, nil
+	return p, nil
 }
 
 func writePlan(w io.Writer, p *compiler.Plan, format string) error {
@@ -93,14 +109,13 @@ func newApplyCmd() *cobra.Command {
 		autoApprove bool
 	)
 	cmd := &cobra.Command{
-		Use:   "apply",
+		Use:   "apply [DIR]",
 		Short: "Record the project as a new revision of an environment and enqueue its jobs",
 		Long: `Apply plans like bic plan, asks for confirmation on a terminal, then writes the
 revision, its objects and the jobs it implies in one transaction. Concurrent
 applies to one environment are serialized; an apply planned against a revision
 that is no longer current fails instead of overwriting it. Off a terminal (in
 CI) it needs --auto-approve.`,
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, st, p, err := f.planProject(cmd, "")
 			if err != nil {
@@ -136,7 +151,7 @@ CI) it needs --auto-approve.`,
 // a cancelled command) is 3.
 func storeError(err error) error {
 	for _, refusal := range []error{metadata.ErrStale, metadata.ErrNoChanges, metadata.ErrNoEnvironment,
-		metadata.ErrNoRevision, metadata.ErrPersistent, metadata.ErrSchemaTooNew} {
+		metadata.ErrNoRevision, metadata.ErrPersistent, metadata.ErrSchemaTooNew, metadata.ErrNotMigrated} {
 		if errors.Is(err, refusal) {
 			return &exitError{code: exitInvalid, err: err}
 		}
@@ -169,12 +184,11 @@ func newPreviewCmd() *cobra.Command {
 		base string
 	)
 	cmd := &cobra.Command{
-		Use:   "preview --env NAME",
+		Use:   "preview --env NAME [DIR]",
 		Short: "Apply the project into an ephemeral environment, such as one per pull request",
 		Long: `Preview applies without asking into an environment that expires: each run
 renews it for --ttl, and bic gc removes it once expired. Its first revision is
 planned against --base, so it only computes what differs from it.`,
-		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.env == "" {
 				return usageErrorf("bic preview needs --env, such as --env pr-42")
@@ -183,11 +197,23 @@ planned against --base, so it only computes what differs from it.`,
 			if err != nil {
 				return usageErrorf("--ttl: %v", err)
 			}
-			m, st, p, err := f.planProject(cmd, base)
+			m, st, err := f.openProject(cmd)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			// A persistent environment is refused before any plan is printed.
+			switch env, err := st.Environment(cmd.Context(), f.env); {
+			case errors.Is(err, metadata.ErrNoEnvironment):
+			case err != nil:
+				return storeError(err)
+			case env.Kind != "preview":
+				return &exitError{code: exitInvalid, err: fmt.Errorf("%s is a persistent environment, not a preview: choose another --env, such as pr-42, or use bic apply --env %s", f.env, f.env)}
+			}
+			p, err := f.plan(cmd, st, m, base)
+			if err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 			if err := compiler.WritePlanText(out, p); err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -28,7 +29,7 @@ func newQueryCmd() *cobra.Command {
 		conn    string
 	)
 	cmd := &cobra.Command{
-		Use:   "query DASHBOARD/CHART",
+		Use:   "query DASHBOARD/CHART [DIR]",
 		Short: "Run one chart's query on its warehouse and print the result",
 		Long: `Query plans a chart with the dashboard's filter values (their defaults, or
 --filter NAME=VALUE), writes its SQL for the chart's connection, runs it and
@@ -38,20 +39,17 @@ Filter values: a list is comma-separated (--filter country=DE,FR), a date range
 is a named range or FROM..TO (--filter period=2025-01-01..2025-03-31), a number
 range MIN..MAX; NAME= clears a filter's default. Values are always bound as
 parameters, never written into the SQL.`,
-		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
 			case "table", "json", "csv":
 			default:
 				return usageErrorf("unknown --format %q: expected table, json or csv", format)
 			}
-			now := time.Now()
 			if nowFlag != "" {
-				t, err := time.Parse(time.RFC3339, nowFlag)
-				if err != nil {
-					return usageErrorf("--now: expected a time such as 2026-01-15T10:00:00Z: %v", err)
+				// Checked before compiling, so a typo fails at once.
+				if _, err := parseNow(nowFlag, time.UTC); err != nil {
+					return usageErrorf("%v", err)
 				}
-				now = t
 			}
 			// Warnings are shown too: a filter that applies to no chart
 			// explains an odd result.
@@ -59,9 +57,17 @@ parameters, never written into the SQL.`,
 			if err != nil {
 				return err
 			}
-			dash, _, _ := strings.Cut(args[0], "/")
-			if _, ok := m.Dashboard(dash); !ok {
-				return usageErrorf("no dashboard %q in %s", dash, dir)
+			now := time.Now()
+			if nowFlag != "" {
+				loc, err := m.Location()
+				if err != nil {
+					return &exitError{code: exitRuntime, err: err}
+				}
+				now, _ = parseNow(nowFlag, loc)
+			}
+			dash, err := findChart(m, args[0], dir)
+			if err != nil {
+				return err
 			}
 			state, err := m.ParseFilterArgs(dash, filters)
 			if err != nil {
@@ -99,7 +105,7 @@ parameters, never written into the SQL.`,
 			return runQuery(cmd.Context(), cmd.OutOrStdout(), m, dir, q, format)
 		},
 	}
-	cmd.Flags().StringVarP(&dir, "project", "p", ".", "the project folder")
+	addProjectFlag(cmd, &dir, 1)
 	cmd.Flags().StringArrayVarP(&filters, "filter", "f", nil, "a filter value NAME=VALUE (repeatable)")
 	cmd.Flags().StringVar(&format, "format", "table", "output: table, json (as served to charts) or csv")
 	cmd.Flags().BoolVar(&showSQL, "sql", false, "print the SQL and its parameters to stderr before the result")
@@ -107,6 +113,41 @@ parameters, never written into the SQL.`,
 	cmd.Flags().StringVar(&conn, "connection", "", "run on this connection of the project instead of the dataset's (its tables must match)")
 	cmd.Flags().StringVar(&nowFlag, "now", "", "resolve relative time ranges as of this time (RFC 3339), instead of now")
 	return cmd
+}
+
+// findChart checks a DASHBOARD/CHART argument before planning, so a typo
+// is answered with the names there are.
+func findChart(m *compiler.Manifest, ref, dir string) (dash string, err error) {
+	dash, chart, _ := strings.Cut(ref, "/")
+	d, ok := m.Dashboard(dash)
+	if !ok {
+		names := make([]string, len(m.Dashboards))
+		for i, d := range m.Dashboards {
+			names[i] = d.Spec.Name
+		}
+		return "", usageErrorf("no dashboard %q in %s%s\ndashboards: %s", dash, dir, compiler.DidYouMean(dash, names), nameList(names))
+	}
+	charts := make([]string, len(d.Spec.Charts))
+	for i, c := range d.Spec.Charts {
+		charts[i] = c.Name
+	}
+	switch {
+	case len(charts) == 0:
+		return "", usageErrorf("dashboard %q has no charts", dash)
+	case chart == "":
+		return "", usageErrorf("expected DASHBOARD/CHART, such as %s/%s\ncharts of %s: %s", dash, charts[0], dash, nameList(charts))
+	case !slices.Contains(charts, chart):
+		return "", usageErrorf("dashboard %q has no chart %q%s\ncharts of %s: %s", dash, chart, compiler.DidYouMean(chart, charts), dash, nameList(charts))
+	}
+	return dash, nil
+}
+
+// nameList joins names for a message, at most 20 of them.
+func nameList(names []string) string {
+	if len(names) > 20 {
+		return strings.Join(names[:20], ", ") + fmt.Sprintf(" and %d more", len(names)-20)
+	}
+	return strings.Join(names, ", ")
 }
 
 func runQuery(ctx context.Context, out io.Writer, m *compiler.Manifest, dir string, q *compiler.Query, format string) error {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/runner/servicetest"
 	"github.com/bic-dev/bic/runner/warehouse/warehousetest"
 )
@@ -67,7 +68,7 @@ func queryCSV(t *testing.T, args ...string) [][]string {
 // PostgreSQL holding the same data, and compares the printed results.
 func TestQueryEveryChartOnDuckDBAndPostgres(t *testing.T) {
 	url := servicetest.Postgres(t)
-	res, err := compileDir("../../examples/shop")
+	res, err := compileDir(context.Background(), "../../examples/shop", compiler.DefaultLimits())
 	if err != nil || res.Manifest == nil {
 		t.Fatalf("examples/shop: %v %v", err, res.Diagnostics)
 	}

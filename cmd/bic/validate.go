@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 func newValidateCmd() *cobra.Command {
 	var (
+		dir      string
 		format   string
 		manifest bool
 		strict   bool
@@ -24,18 +26,13 @@ current folder), checks it against the schema, resolves every reference and
 reports all problems in one run.
 
 Exit status: 0 when the project is valid, 1 when it has errors, 2 for usage errors.`,
-		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir := "."
-			if len(args) == 1 {
-				dir = args[0]
-			}
 			switch format {
 			case "text", "json", "github":
 			default:
 				return usageErrorf("unknown --format %q: expected text, json or github", format)
 			}
-			res, err := compileDir(dir)
+			res, err := compileFor(cmd, dir)
 			if err != nil {
 				return err
 			}
@@ -69,14 +66,28 @@ Exit status: 0 when the project is valid, 1 when it has errors, 2 for usage erro
 			return nil
 		},
 	}
+	addProjectFlag(cmd, &dir, 0)
 	cmd.Flags().StringVar(&format, "format", "text", "how to print diagnostics: text, json or github (pull-request annotations)")
 	cmd.Flags().BoolVar(&manifest, "manifest", false, "print the compiled manifest as JSON when the project is valid")
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat warnings as errors")
 	return cmd
 }
 
-// compileDir compiles the project in dir; a folder that cannot be read is a usage error.
-func compileDir(dir string) (compiler.Result, error) {
+// compileFor compiles the project in dir for cmd: under its context and
+// within the limits its flags set.
+func compileFor(cmd *cobra.Command, dir string) (compiler.Result, error) {
+	limits, err := projectLimits(cmd)
+	if err != nil {
+		return compiler.Result{}, err
+	}
+	return compileDir(cmd.Context(), dir, limits)
+}
+
+// compileDir compiles the project in dir, reading only the files inside it
+// and within limits; a folder that cannot be read is a usage error. When
+// ctx is done first, it returns the compiler's error and run turns it into
+// the signal's exit code.
+func compileDir(ctx context.Context, dir string, limits compiler.Limits) (compiler.Result, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
 		return compiler.Result{}, usageErrorf("project folder: %w", err)
@@ -84,11 +95,24 @@ func compileDir(dir string) (compiler.Result, error) {
 	if !info.IsDir() {
 		return compiler.Result{}, usageErrorf("project folder: %s is not a folder", dir)
 	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return compiler.Result{}, usageErrorf("project folder: %w", err)
+	}
+	defer root.Close()
 	s, err := compiler.NewSchema()
 	if err != nil {
 		return compiler.Result{}, &exitError{code: exitRuntime, err: err}
 	}
-	return compiler.New(s).Compile(os.DirFS(dir)), nil
+	c, err := compiler.New(s).WithLimits(limits)
+	if err != nil {
+		return compiler.Result{}, usageErrorf("%v", err)
+	}
+	res, err := c.Compile(ctx, projectFS{root: root})
+	if err != nil {
+		return compiler.Result{}, &exitError{code: exitRuntime, err: err}
+	}
+	return res, nil
 }
 
 // writeDiagnostics prints diagnostics: JSON always (an empty list when

@@ -99,7 +99,7 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, req ApplyRequest,
 	}
 	if req.Preview != nil {
 		if kind != "preview" {
-			return Revision{}, fmt.Errorf("it is a persistent environment, not a preview; choose another name")
+			return Revision{}, fmt.Errorf("%s is %w, not a preview; choose another name", req.Env, ErrPersistent)
 		}
 		if _, err := s.exec(ctx, tx, `UPDATE environments SET expires_at = ? WHERE name = ?`, s.dialect.ts(now.Add(req.Preview.TTL)), req.Env); err != nil {
 			return Revision{}, fmt.Errorf("renew preview %s: %w", req.Env, err)

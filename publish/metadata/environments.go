@@ -80,6 +80,9 @@ func (s *Store) removeExpired(ctx context.Context, e Environment, now time.Time,
 // inEnvTx runs f in a transaction that holds env's lock, and commits when
 // f returns nil. Writers of one environment therefore go one at a time.
 func (s *Store) inEnvTx(ctx context.Context, env string, f func(tx *sql.Tx) error) error {
+	if s.readOnly {
+		return fmt.Errorf("%s: %w", s.where, ErrReadOnly)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -117,6 +120,9 @@ func (s *Store) deleteEnv(ctx context.Context, tx *sql.Tx, env string) error {
 // GC removes previews whose time to live has passed, and objects that no
 // revision holds any more. It returns the environments it removed.
 func (s *Store) GC(ctx context.Context, actor string) (removed []string, objects int64, err error) {
+	if s.readOnly {
+		return nil, 0, fmt.Errorf("%s: %w", s.where, ErrReadOnly)
+	}
 	envs, err := s.Environments(ctx)
 	if err != nil {
 		return nil, 0, err

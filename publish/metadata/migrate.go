@@ -56,6 +56,9 @@ func (s *Store) latestVersion() int {
 // Version returns the schema version the database is at. It only reads: a
 // database without bic's tables yet is an error.
 func (s *Store) Version(ctx context.Context) (int, error) {
+	if s.noTables != nil {
+		return 0, s.noTables
+	}
 	var v sql.NullInt64
 	if err := s.db.QueryRowContext(ctx, `SELECT max(version) FROM bic_schema_migrations`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read schema version: %w", err)

@@ -57,6 +57,9 @@ func (s *Store) Environments(ctx context.Context) ([]Environment, error) {
 }
 
 func (s *Store) environments(ctx context.Context, where string, args ...any) ([]Environment, error) {
+	if s.noTables != nil {
+		return nil, s.noTables
+	}
 	rows, err := s.query(ctx, `SELECT e.name, e.kind, coalesce(e.base, ''), coalesce(r.number, 0), e.expires_at, e.created_at
 		FROM environments e LEFT JOIN revisions r ON r.id = e.current_revision `+where+` ORDER BY e.name`, args...)
 	if err != nil {
@@ -78,9 +81,13 @@ func (s *Store) environments(ctx context.Context, where string, args ...any) ([]
 }
 
 // Snapshot reads the objects of an environment's current revision. An
-// environment that does not exist yet has an empty snapshot at revision 0.
+// environment that does not exist yet has an empty snapshot at revision 0,
+// and so has every environment of a database without bic's tables.
 func (s *Store) Snapshot(ctx context.Context, env string) (compiler.Snapshot, error) {
 	snap := compiler.Snapshot{Env: env, Objects: map[string]compiler.SnapshotObject{}}
+	if s.noTables != nil {
+		return snap, nil
+	}
 	e, err := s.Environment(ctx, env)
 	if errors.Is(err, ErrNoEnvironment) {
 		return snap, nil
@@ -115,6 +122,9 @@ func (s *Store) readObjects(ctx context.Context, env string, number int, into ma
 // LoadSpecs fills in the stored specs of the given objects of a snapshot,
 // so that a plan can show which fields changed.
 func (s *Store) LoadSpecs(ctx context.Context, snap *compiler.Snapshot, ids []string) error {
+	if s.noTables != nil && len(ids) > 0 {
+		return s.noTables
+	}
 	for start := 0; start < len(ids); start += 500 {
 		batch := ids[start:min(start+500, len(ids))]
 		hashes := make([]any, len(batch))
@@ -184,6 +194,9 @@ func (s *Store) History(ctx context.Context, env string) ([]Revision, error) {
 
 // Manifest reads the manifest a revision was applied with.
 func (s *Store) Manifest(ctx context.Context, env string, number int) (*compiler.Manifest, error) {
+	if s.noTables != nil {
+		return nil, s.noTables
+	}
 	var raw string
 	err := s.db.QueryRowContext(ctx, s.dialect.rebind(`SELECT manifest FROM revisions WHERE env = ? AND number = ?`), env, number).Scan(&raw)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -208,6 +221,9 @@ type JobRow struct {
 
 // Jobs lists the jobs an environment's revision enqueued.
 func (s *Store) Jobs(ctx context.Context, env string, number int) ([]JobRow, error) {
+	if s.noTables != nil {
+		return nil, s.noTables
+	}
 	rows, err := s.query(ctx, `SELECT j.job_key, j.kind, j.object_id, j.inputs_hash, j.status, j.attempts
 		FROM jobs j JOIN revisions r ON r.id = j.revision_id WHERE r.env = ? AND r.number = ? ORDER BY j.job_key`, env, number)
 	if err != nil {

@@ -11,14 +11,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 )
 
 // Store is an open metadata database.
@@ -26,6 +20,14 @@ type Store struct {
 	db      *sql.DB
 	dialect dialect
 	now     func() time.Time
+	// where names the database in messages, without its userinfo.
+	where string
+	// readOnly is set by OpenReadOnly: nothing may be written.
+	readOnly bool
+	// noTables, set by OpenReadOnly on a database without bic's tables
+	// (or a SQLite file not there yet, when db is nil), is what reads of
+	// anything but an empty snapshot return.
+	noTables error
 
 	// afterObjects, when set by a test, runs inside Apply's transaction
 	// after the objects are written: the place to kill an apply halfway.
@@ -40,112 +42,20 @@ var (
 	ErrNoChanges     = errors.New("nothing to apply")
 	ErrSchemaTooNew  = errors.New("the metadata database is newer than this bic")
 	ErrPersistent    = errors.New("a persistent environment")
+	// ErrNotMigrated is a read-only command's answer from a database
+	// without bic's tables, or at an older schema version: it migrates
+	// nothing itself.
+	ErrNotMigrated = errors.New("run `bic migrate`")
+	ErrReadOnly    = errors.New("the metadata database is open read-only")
 )
 
-// Open connects to the database named by url — postgres://… or
-// sqlite://path (relative to dir) — and brings its schema up to date.
-func Open(ctx context.Context, rawURL, dir string) (*Store, error) {
-	s, err := Connect(ctx, rawURL, dir)
-	if err != nil {
-		return nil, err
-	}
-	// Reading is enough when the schema is current: read-only commands
-	// then take no write lock.
-	if v, err := s.Version(ctx); err != nil || v != s.latestVersion() {
-		if _, err := s.Migrate(ctx); err != nil {
-			s.Close()
-			return nil, err
-		}
-	}
-	return s, nil
-}
-
-// Connect opens the database without migrating it.
-func Connect(ctx context.Context, rawURL, dir string) (*Store, error) {
-	var (
-		db  *sql.DB
-		d   dialect
-		err error
-	)
-	switch {
-	case strings.HasPrefix(rawURL, "postgres://") || strings.HasPrefix(rawURL, "postgresql://"):
-		d = postgresDialect
-		db, err = sql.Open("pgx", rawURL)
-	case strings.HasPrefix(rawURL, "sqlite://"):
-		d = sqliteDialect
-		path := strings.TrimPrefix(rawURL, "sqlite://")
-		path, query, _ := strings.Cut(path, "?")
-		if path == "" {
-			return nil, fmt.Errorf("metadata URL %q: expected sqlite://PATH", rawURL)
-		}
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, fmt.Errorf("metadata database folder: %w", err)
-		}
-		q, _ := url.ParseQuery(query)
-		// IMMEDIATE transactions take SQLite's write lock at BEGIN, which
-		// serializes applies; WAL lets readers go on meanwhile.
-		q.Set("_txlock", "immediate")
-		q.Add("_pragma", "busy_timeout(10000)")
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "foreign_keys(1)")
-		db, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	default:
-		return nil, fmt.Errorf("metadata URL %q: expected postgres://… or sqlite://PATH", redact(rawURL))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open metadata database: %w", err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect to metadata database %s: %w", redact(rawURL), err)
-	}
-	if d.name == "postgres" {
-		if err := createSearchPathSchema(ctx, db, rawURL); err != nil {
-			db.Close()
-			return nil, err
-		}
-	}
-	return &Store{db: db, dialect: d, now: time.Now}, nil
-}
-
-// createSearchPathSchema creates the schema a postgres URL's search_path
-// names first, so that bic can keep its tables apart in a shared database.
-func createSearchPathSchema(ctx context.Context, db *sql.DB, rawURL string) error {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil
-	}
-	schema, _, _ := strings.Cut(u.Query().Get("search_path"), ",")
-	schema = strings.TrimSpace(schema)
-	if schema == "" || schema == "public" {
-		return nil
-	}
-	quoted := `"` + strings.ReplaceAll(schema, `"`, `""`) + `"`
-	if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoted); err != nil {
-		// Two processes creating it at once: one of them loses the race on
-		// the catalog's unique index, and the schema exists either way.
-		if msg := err.Error(); strings.Contains(msg, "23505") || strings.Contains(msg, "42P06") {
-			return nil
-		}
-		return fmt.Errorf("create metadata schema %s: %w", schema, err)
-	}
-	return nil
-}
-
-// redact hides a URL's password for messages.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
-}
-
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	if s.db == nil {
+		return nil
+	}
+	return s.db.Close()
+}
 
 // DB is the underlying database, for tests.
 func (s *Store) DB() *sql.DB { return s.db }

@@ -125,7 +125,7 @@ func compile(t *testing.T, fsys fstest.MapFS) *compiler.Manifest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := compiler.New(s).Compile(fsys)
+	res, _ := compiler.New(s).Compile(context.Background(), fsys)
 	if res.Manifest == nil {
 		t.Fatalf("project does not compile: %v", res.Diagnostics)
 	}

@@ -16,7 +16,7 @@ import (
 
 // EncoderVersion changes whenever the encoded bytes of a result change; it
 // is part of every cache key.
-const EncoderVersion = "1"
+const EncoderVersion = "2"
 
 // Rows is what the encoders read: warehouse.Rows without Close.
 type Rows interface {

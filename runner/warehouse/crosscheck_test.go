@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,7 +30,10 @@ func shop(t *testing.T) *compiler.Manifest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := compiler.New(s).Compile(os.DirFS(shopDir))
+	res, err := compiler.New(s).Compile(context.Background(), os.DirFS(shopDir))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if res.Manifest == nil {
 		t.Fatalf("examples/shop: %v", res.Diagnostics)
 	}
@@ -111,7 +115,8 @@ func number(v any) (float64, bool) {
 }
 
 // TestChartsAgreeOnDuckDBAndPostgres runs every chart of the example on
-// both warehouses and checks they give the same numbers.
+// both warehouses and checks they give the same column types and the same
+// numbers.
 func TestChartsAgreeOnDuckDBAndPostgres(t *testing.T) {
 	m := shop(t)
 	duck := openDuck(t, m)
@@ -130,6 +135,9 @@ func TestChartsAgreeOnDuckDBAndPostgres(t *testing.T) {
 			}
 			if d.Rows != p.Rows {
 				t.Fatalf("rows: duckdb %d, postgres %d", d.Rows, p.Rows)
+			}
+			if !slices.Equal(d.Columns, p.Columns) {
+				t.Errorf("columns: duckdb %v, postgres %v", d.Columns, p.Columns)
 			}
 			for i := range d.Rows {
 				dr, pr := d.Row(i), p.Row(i)

@@ -21,8 +21,9 @@ import (
 // Column types of a result. Values of each type are, in Go:
 //
 //	string   string
-//	integer  int64
-//	number   float64
+//	integer  int64 (Decimal beyond int64's range)
+//	number   float64; in a result of Run also int64 or Decimal, exact
+//	         digits where the warehouse computed them exactly
 //	decimal  Decimal (exact digits)
 //	boolean  bool
 //	time     string, ISO 8601 with the project time zone's offset
@@ -84,6 +85,20 @@ func (o Options) Expand(conn, setting, s string) (string, error) {
 	out, missing := compiler.ExpandEnv(s, o.Env)
 	if missing != "" {
 		return "", fmt.Errorf("connection %s: %s: environment variable %s is not set: %w", conn, setting, missing, ErrConfig)
+	}
+	return out, nil
+}
+
+// ExpandURL is Expand for a URL: each value is percent-encoded for the part
+// of the URL it lands in (see compiler.ExpandURL), so a password holding @,
+// /, : or # stays the password.
+func (o Options) ExpandURL(conn, setting, s string) (string, error) {
+	out, missing := compiler.ExpandURL(s, o.Env)
+	if missing != "" {
+		return "", fmt.Errorf("connection %s: %s: environment variable %s is not set: %w", conn, setting, missing, ErrConfig)
+	}
+	if err := compiler.CheckURLAuthority(out); err != nil {
+		return "", fmt.Errorf("connection %s: %s: %w: %w", conn, setting, err, ErrConfig)
 	}
 	return out, nil
 }

@@ -29,6 +29,7 @@ type Conn struct {
 }
 
 // Open opens the connection's database and creates a view for each file.
+// CSV columns of plain decimal numbers are read as DECIMAL (see csvTypes).
 func Open(ctx context.Context, c compiler.Connection, opts warehouse.Options) (*Conn, error) {
 	if c.Path != "" && len(c.Files) > 0 {
 		return nil, fmt.Errorf("connection %s: set path or files, not both: %w", c.Name, warehouse.ErrConfig)
@@ -59,8 +60,15 @@ func Open(ctx context.Context, c compiler.Connection, opts warehouse.Options) (*
 	sort.Strings(names)
 	for _, table := range names {
 		path := filepath.Join(opts.ProjectDir, filepath.FromSlash(c.Files[table]))
-		stmt := fmt.Sprintf("CREATE VIEW %s AS SELECT * FROM %s(%s)", quoteIdent(table), reader(path), quoteString(path))
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
+		var types map[string]string
+		if reader(path) == "read_csv_auto" {
+			types, err = csvTypes(ctx, db, path)
+		}
+		stmt := fmt.Sprintf("CREATE VIEW %s AS SELECT * FROM %s(%s%s)", quoteIdent(table), reader(path), quoteString(path), typesOption(types))
+		if err == nil {
+			_, err = db.ExecContext(ctx, stmt)
+		}
+		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("connection %s: table %s from %s: %w", c.Name, table, c.Files[table], err)
 		}

@@ -49,15 +49,16 @@ func Config(c compiler.Connection, opts warehouse.Options) (*pgxpool.Config, err
 		}
 		dsn = u.String()
 	} else {
+		// Each ${env:…} value is percent-encoded for its part of the URL.
 		var err error
-		if dsn, err = opts.Expand(c.Name, "url", dsn); err != nil {
+		if dsn, err = opts.ExpandURL(c.Name, "url", dsn); err != nil {
 			return nil, err
 		}
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message may quote the DSN; say which setting is wrong instead.
-		return nil, fmt.Errorf("connection %s: invalid postgres settings: %w", c.Name, warehouse.ErrConfig)
+		return nil, fmt.Errorf("connection %s: invalid postgres settings in %s: %w", c.Name, compiler.RedactURL(dsn), warehouse.ErrConfig)
 	}
 	if c.Schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = c.Schema
@@ -82,11 +83,13 @@ func Open(ctx context.Context, c compiler.Connection, opts warehouse.Options) (*
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connection %s: %w", c.Name, err)
+		return nil, fmt.Errorf("connection %s: %w", c.Name, compiler.RedactError(err, cfg.ConnConfig.Password))
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connection %s: %w", c.Name, err)
+		// pgx names the user, database and host it tried; none of them may
+		// carry the password, but a malformed setting could put it there.
+		return nil, fmt.Errorf("connection %s: %w", c.Name, compiler.RedactError(err, cfg.ConnConfig.Password))
 	}
 	conn := &Conn{pool: pool, loc: opts.Location}
 	conn.timeout = warehouse.Timeout(c)
@@ -126,10 +129,21 @@ func describe(err error) error {
 		if pe.Hint != "" {
 			msg += "; hint: " + pe.Hint
 		}
-		return fmt.Errorf("%s: %w", msg, err)
+		return &queryError{msg: msg, err: err}
 	}
 	return err
 }
+
+// queryError is PostgreSQL's error as describe writes it. It wraps the
+// driver's error for errors.As without repeating its text, which is the
+// same message again ("ERROR: … (SQLSTATE …)").
+type queryError struct {
+	msg string
+	err error
+}
+
+func (e *queryError) Error() string { return e.msg }
+func (e *queryError) Unwrap() error { return e.err }
 
 func columnType(oid uint32) string {
 	switch oid {

@@ -83,6 +83,9 @@ func LoadPostgres(t testing.TB, pgURL, projectDir string, conn compiler.Connecti
 // pgType maps DuckDB's type for a CSV column to PostgreSQL's. Text uses the
 // C collation so both databases sort strings the same way.
 func pgType(duck string) string {
+	if strings.HasPrefix(duck, "DECIMAL(") {
+		return "numeric" + strings.TrimPrefix(duck, "DECIMAL") // DECIMAL(18,2) → numeric(18,2)
+	}
 	switch duck {
 	case "BIGINT", "INTEGER", "SMALLINT", "TINYINT":
 		return "bigint"

@@ -1,20 +1,37 @@
-WITH "periods" AS (
+WITH "bic_latest" AS (
   SELECT
-    DATE_TRUNC('WEEK', started_at) AS "started_at",
-    count(*) AS "sessions"
+    DATE_TRUNC('WEEK', started_at) AS "bic_period",
+    max(started_at) AS "bic_last"
   FROM web_sessions
   WHERE (started_at) >= TO_TIMESTAMP_NTZ(?)
     AND (started_at) < TO_TIMESTAMP_NTZ(?)
+    AND (started_at) IS NOT NULL
+  GROUP BY 1
+  ORDER BY 1 DESC NULLS LAST
+  LIMIT 1
+),
+"bic_bounds" AS (
+  SELECT
+    "bic_period",
+    DATEADD(DAY, 1, DATE_TRUNC('DAY', "bic_last")) AS "bic_end",
+    DATEADD(WEEK, -1, "bic_period") AS "bic_previous",
+    DATEADD(DAY, 1, DATEADD(WEEK, -1, DATE_TRUNC('DAY', "bic_last"))) AS "bic_previous_end"
+  FROM "bic_latest"
+),
+"bic_periods" AS (
+  SELECT
+    CASE WHEN (started_at) >= "bic_bounds"."bic_period" THEN 'current' ELSE 'previous' END AS "bic_side",
+    count(*) AS "sessions"
+  FROM web_sessions
+  CROSS JOIN "bic_bounds"
+  WHERE (((started_at) >= "bic_bounds"."bic_period" AND (started_at) < "bic_bounds"."bic_end") OR ((started_at) >= "bic_bounds"."bic_previous" AND (started_at) < "bic_bounds"."bic_previous_end"))
   GROUP BY 1
 )
 SELECT
-  "cur"."started_at" AS "started_at",
+  "bic_bounds"."bic_period" AS "started_at",
   "cur"."sessions" AS "sessions",
   "prev"."sessions" AS "sessions_previous"
-FROM "periods" AS "cur"
-LEFT JOIN "periods" AS "prev" ON "prev"."started_at" = DATEADD(WEEK, -1, "cur"."started_at")
-WHERE "cur"."started_at" IS NOT NULL
-  AND "cur"."started_at" >= TO_TIMESTAMP_NTZ(?)
-ORDER BY 1 DESC NULLS LAST
-LIMIT 1
--- args: ["2024-12-23 00:00:00","2026-01-01 00:00:00","2024-12-30 00:00:00"]
+FROM "bic_bounds"
+JOIN "bic_periods" AS "cur" ON "cur"."bic_side" = 'current'
+LEFT JOIN "bic_periods" AS "prev" ON "prev"."bic_side" = 'previous'
+-- args: ["2024-12-30 00:00:00","2026-01-01 00:00:00"]
