@@ -50,14 +50,48 @@ type FieldDiff struct {
 	New  any    `json:"new,omitempty"`
 }
 
+// JobKind is what a job computes.
+type JobKind string
+
+const (
+	// JobChartData runs a chart's query for one filter state and writes its
+	// JSON result and its CSV from one pass over the rows.
+	JobChartData JobKind = "chart_data"
+	// JobThumbnail renders a dashboard's image once its chart data is done.
+	JobThumbnail JobKind = "thumbnail"
+	// JobSchedule (re)registers an alert's or a report's schedule.
+	JobSchedule JobKind = "schedule"
+	// JobPublish writes the revision's release and flips the environment's
+	// pointer once every other job of the revision is done. Every revision
+	// has one, even a revision with no other job.
+	JobPublish JobKind = "publish"
+)
+
+func (k JobKind) String() string { return string(k) }
+
 // Job is work a change implies for the runners. Its key is content-addressed:
-// the same object at the same hash always gives the same key, so a job is
-// never done twice.
+// the same work always gives the same key, so a job is never done twice.
 type Job struct {
-	Key        string `json:"key"`
-	Kind       string `json:"kind"` // query | csv | thumbnail | schedule
-	ObjectID   string `json:"object_id"`
-	InputsHash string `json:"inputs_hash"`
+	Key        string  `json:"key"`
+	Kind       JobKind `json:"kind"`
+	ObjectID   string  `json:"object_id"`
+	InputsHash string  `json:"inputs_hash"`
+	// StateKey and State are a chart_data job's filter state: its canonical
+	// key and its normalised values.
+	StateKey string          `json:"state_key,omitempty"`
+	State    json.RawMessage `json:"state,omitempty"`
+	// DependsOn holds the keys of jobs of the same plan that must be done
+	// before this one can run (a thumbnail waits for its charts' data). A
+	// publish job waits for every other job of its revision without naming them.
+	DependsOn []string `json:"depends_on,omitempty"`
+}
+
+// PublishJob is the publish job of the revision that applying p writes.
+// Its key names the environment and the revision, so a rollback to the
+// definitions of an earlier revision is published again.
+func PublishJob(p *Plan) Job {
+	return Job{Key: fmt.Sprintf("publish:%s@%d", p.Env, p.BaseRevision+1), Kind: JobPublish,
+		ObjectID: "environment/" + p.Env, InputsHash: p.ManifestHash}
 }
 
 // Plan is the difference between a manifest and an environment's snapshot.
@@ -151,28 +185,36 @@ func NeedsSpec(m *Manifest, snap Snapshot) []string {
 // schedule. An unchanged object implies nothing.
 func jobsFor(m *Manifest, changed map[string]bool) []Job {
 	jobs := []Job{}
-	add := func(kind, id, hash string) {
-		jobs = append(jobs, Job{Key: kind + ":" + id + "@" + hash[:16], Kind: kind, ObjectID: id, InputsHash: hash})
+	add := func(kind JobKind, id, hash string, deps []string) string {
+		key := string(kind) + ":" + id + "@" + hash[:16]
+		jobs = append(jobs, Job{Key: key, Kind: kind, ObjectID: id, InputsHash: hash, DependsOn: deps})
+		return key
 	}
+	chartJobs := map[string]string{} // chart id → its chart_data job's key
 	for _, c := range m.Charts {
 		if changed[c.ID] {
-			add("query", c.ID, c.Hash)
-			add("csv", c.ID, c.Hash)
+			chartJobs[c.ID] = add(JobChartData, c.ID, c.Hash, nil)
 		}
 	}
 	for _, d := range m.Dashboards {
 		if changed[d.ID] {
-			add("thumbnail", d.ID, d.Hash)
+			var deps []string
+			for _, c := range d.Spec.Charts {
+				if key, ok := chartJobs["chart/"+d.Spec.Name+"/"+c.Name]; ok {
+					deps = append(deps, key)
+				}
+			}
+			add(JobThumbnail, d.ID, d.Hash, deps)
 		}
 	}
 	for _, a := range m.Alerts {
 		if changed[a.ID] {
-			add("schedule", a.ID, a.Hash)
+			add(JobSchedule, a.ID, a.Hash, nil)
 		}
 	}
 	for _, r := range m.Reports {
 		if changed[r.ID] {
-			add("schedule", r.ID, r.Hash)
+			add(JobSchedule, r.ID, r.Hash, nil)
 		}
 	}
 	return jobs

@@ -119,7 +119,7 @@ func jobSummary(jobs []Job) string {
 	}
 	counts := map[string]int{}
 	for _, j := range jobs {
-		counts[j.Kind]++
+		counts[string(j.Kind)]++
 	}
 	kinds := make([]string, 0, len(counts))
 	for k := range counts {

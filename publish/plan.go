@@ -30,6 +30,11 @@ func Plan(ctx context.Context, store *metadata.Store, m *compiler.Manifest, env,
 	if against.Env != env {
 		p.Against = against.Env
 	}
+	if p.HasChanges() || p.BaseRevision == 0 {
+		// Applying writes a revision, and every revision is published, even
+		// one with nothing to compute (an unchanged preview's first).
+		p.Jobs = append(p.Jobs, compiler.PublishJob(p))
+	}
 	return p, nil
 }
 

@@ -150,7 +150,7 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, req ApplyRequest,
 	}
 	jobs := make([][]any, len(req.Plan.Jobs))
 	for i, j := range req.Plan.Jobs {
-		jobs[i] = []any{revID, j.Key, j.Kind, j.ObjectID, j.InputsHash, "pending", s.dialect.ts(now), s.dialect.ts(now)}
+		jobs[i] = []any{revID, j.Key, string(j.Kind), j.ObjectID, j.InputsHash, "pending", s.dialect.ts(now), s.dialect.ts(now)}
 	}
 	if err := s.insertRows(ctx, tx, `INSERT INTO jobs (revision_id, job_key, kind, object_id, inputs_hash, status, created_at, updated_at) VALUES `, "", 8, jobs); err != nil {
 		return Revision{}, fmt.Errorf("write jobs: %w", err)

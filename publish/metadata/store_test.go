@@ -156,7 +156,7 @@ func changeIDs(p *compiler.Plan) map[compiler.Action][]string {
 func jobKinds(p *compiler.Plan) []string {
 	var out []string
 	for _, j := range p.Jobs {
-		out = append(out, j.Kind+" "+j.ObjectID)
+		out = append(out, string(j.Kind)+" "+j.ObjectID)
 	}
 	return out
 }
@@ -211,7 +211,7 @@ func TestPlanApplyHistory(t *testing.T) {
 			if diff := cmp.Diff(want, changeIDs(p2)); diff != "" {
 				t.Errorf("changes (-want +got):\n%s", diff)
 			}
-			wantJobs := []string{"query chart/sales/revenue", "csv chart/sales/revenue", "query chart/sales/by_country", "csv chart/sales/by_country", "thumbnail dashboard/sales", "schedule alert/drop"}
+			wantJobs := []string{"chart_data chart/sales/revenue", "chart_data chart/sales/by_country", "thumbnail dashboard/sales", "schedule alert/drop", "publish environment/prod"}
 			if diff := cmp.Diff(wantJobs, jobKinds(p2)); diff != "" {
 				t.Errorf("jobs (-want +got):\n%s", diff)
 			}
@@ -400,7 +400,7 @@ func TestPreviewTTLAndDestroy(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff([]string{"query chart/new/n", "csv chart/new/n", "thumbnail dashboard/new"}, jobKinds(p)); diff != "" {
+			if diff := cmp.Diff([]string{"chart_data chart/new/n", "thumbnail dashboard/new", "publish environment/pr-42"}, jobKinds(p)); diff != "" {
 				t.Errorf("preview jobs (-want +got):\n%s", diff)
 			}
 			rev, err := st.Apply(ctx, metadata.ApplyRequest{Env: "pr-42", Plan: p, Manifest: m, Source: "preview", Preview: &metadata.PreviewOptions{Base: "prod", TTL: 7 * 24 * time.Hour}})
@@ -411,11 +411,15 @@ func TestPreviewTTLAndDestroy(t *testing.T) {
 			if env.Kind != "preview" || env.Base != "prod" || !env.ExpiresAt.Equal(clock.Add(7*24*time.Hour)) {
 				t.Fatalf("preview environment = %+v", env)
 			}
-			// An unchanged preview of prod still gets its first revision.
+			// An unchanged preview of prod still gets its first revision,
+			// and that revision has its publish job, though nothing else.
 			same := compile(t, project("sum(amount)", nil))
 			ps, _ := publish.Plan(ctx, st, same, "pr-7", "prod")
-			if _, err := st.Apply(ctx, metadata.ApplyRequest{Env: "pr-7", Plan: ps, Manifest: same, Preview: &metadata.PreviewOptions{Base: "prod", TTL: 30 * 24 * time.Hour}}); err != nil || len(ps.Jobs) != 0 {
-				t.Fatalf("unchanged preview: jobs %d, %v", len(ps.Jobs), err)
+			if diff := cmp.Diff([]string{"publish environment/pr-7"}, jobKinds(ps)); diff != "" {
+				t.Errorf("unchanged preview jobs (-want +got):\n%s", diff)
+			}
+			if rev, err := st.Apply(ctx, metadata.ApplyRequest{Env: "pr-7", Plan: ps, Manifest: same, Preview: &metadata.PreviewOptions{Base: "prod", TTL: 30 * 24 * time.Hour}}); err != nil || rev.Jobs != 1 {
+				t.Fatalf("unchanged preview: %d jobs stored, %v", rev.Jobs, err)
 			}
 
 			// A preview run without changes renews it: a day later it lives another 30 days.
