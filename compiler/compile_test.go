@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -132,9 +133,32 @@ func TestErrors(t *testing.T) {
 }
 
 // TestValid compiles each good project in testdata/valid: no diagnostics at all.
+// validFixtures is the archives that pattern matches, and fails the test
+// when it matches none: a moved or renamed folder must not turn TestValid
+// into a test of nothing.
+func validFixtures(t *testing.T, pattern string) []string {
+	t.Helper()
+	archives, err := globFixtures(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return archives
+}
+
+func globFixtures(pattern string) ([]string, error) {
+	archives, err := filepath.Glob(pattern)
+	if err != nil {
+		return nil, fmt.Errorf("glob %s: %w", pattern, err)
+	}
+	if len(archives) == 0 {
+		return nil, fmt.Errorf("no fixtures match %s: the test would pass without checking anything", pattern)
+	}
+	return archives, nil
+}
+
 func TestValid(t *testing.T) {
 	c := newTestCompiler(t)
-	archives, _ := filepath.Glob("testdata/valid/*.txtar")
+	archives := validFixtures(t, "testdata/valid/*.txtar")
 	for _, archive := range archives {
 		name := strings.TrimSuffix(filepath.Base(archive), ".txtar")
 		t.Run(name, func(t *testing.T) {
@@ -148,5 +172,16 @@ func TestValid(t *testing.T) {
 				t.Fatal("no manifest")
 			}
 		})
+	}
+}
+
+// TestValidFixturesFailsOnNoMatch: the fixtures of TestValid are an error
+// when the pattern matches nothing, instead of a vacuous pass.
+func TestValidFixturesFailsOnNoMatch(t *testing.T) {
+	if _, err := globFixtures("testdata/no-such-folder/*.txtar"); err == nil {
+		t.Error("a pattern that matches nothing gave no error")
+	}
+	if got, err := globFixtures("testdata/valid/*.txtar"); err != nil || len(got) == 0 {
+		t.Errorf("valid fixtures: %d, %v", len(got), err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/bic-dev/bic/compiler/filterstate"
 )
 
 func coerceAll(typ string, v any) (any, error) {
@@ -13,7 +15,7 @@ func coerceAll(typ string, v any) (any, error) {
 	if list, ok := v.([]any); ok {
 		out := make([]any, len(list))
 		for i, it := range list {
-			c, err := coerce(typ, it)
+			c, err := filterstate.Coerce(typ, it)
 			if err != nil {
 				return nil, err
 			}
@@ -21,7 +23,7 @@ func coerceAll(typ string, v any) (any, error) {
 		}
 		return out, nil
 	}
-	return coerce(typ, v)
+	return filterstate.Coerce(typ, v)
 }
 
 // ParseFilterArgs reads filter values written as NAME=VALUE, as on the
@@ -102,7 +104,7 @@ func (m *Manifest) ParseFilterArgs(dashboard string, args []string) (FilterState
 			}
 			state[name] = converted
 		}
-		if msg := filterValueFits(f.Type, dimType, state[name], f.Values); msg != "" {
+		if msg := filterstate.Fits(f.Type, dimType, state[name], f.Values); msg != "" {
 			return nil, fmt.Errorf("filter %s: the value %s", name, msg)
 		}
 	}

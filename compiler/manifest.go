@@ -35,6 +35,10 @@ type Meta struct {
 	Hash string `json:"hash"`
 	// DependsOn lists the IDs whose hashes are part of this one's.
 	DependsOn []string `json:"depends_on,omitempty"`
+	// Reads lists the IDs whose settings, not whole hashes, are part of
+	// this one's: a chart reads its dashboard's filters and the project's
+	// time zone.
+	Reads []string `json:"reads,omitempty"`
 	// Source is where the object is defined; it is not hashed, so moving a
 	// definition to another file changes nothing.
 	Source Pos `json:"source"`
@@ -74,6 +78,9 @@ type ReportObject struct {
 // Objects lists the meta of every object in a fixed order, for diffs.
 func (m *Manifest) Objects() []Meta {
 	var out []Meta
+	if p, _, ok := m.projectObject(); ok {
+		out = append(out, p)
+	}
 	for _, o := range m.Connections {
 		out = append(out, o.Meta)
 	}
@@ -150,7 +157,7 @@ func (m *Manifest) lookup() *manifestIndex {
 	}
 	x := &manifestIndex{charts: map[string]int{}, datasets: map[string]int{}, connections: map[string]int{}, dashboards: map[string]int{}}
 	for i, c := range m.Charts {
-		x.charts[c.Dashboard+"/"+c.Spec.Name] = i
+		x.charts[ChartID(c.Dashboard, c.Spec.Name).Name()] = i
 	}
 	for i, d := range m.Datasets {
 		x.datasets[d.Spec.Name] = i

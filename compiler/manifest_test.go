@@ -118,6 +118,45 @@ func TestHashDependencies(t *testing.T) {
 			want: nil,
 		},
 		{
+			// Probe of issue 8: a filter's default is part of the SQL's
+			// arguments and of the state the charts' jobs precompute.
+			name: "filter default changes every chart of its dashboard and what depends on them",
+			file: "dashboards/sales.yaml",
+			edit: func(s string) string { return replace(t, s, "default: [DE, FR]", "default: [DE]") },
+			want: []string{
+				"alert/revenue_drop",
+				"chart/sales/by_country", "chart/sales/devices", "chart/sales/orders", "chart/sales/revenue", "chart/sales/trend",
+				"dashboard/sales", "report/weekly",
+			},
+		},
+		{
+			name: "filter label changes only the dashboard and the report on it",
+			file: "dashboards/sales.yaml",
+			edit: func(s string) string {
+				return replace(t, s, "type: multi_select", "type: multi_select\n    label: Land")
+			},
+			want: []string{"dashboard/sales", "report/weekly"},
+		},
+		{
+			// Probe of issue 8: the project's time zone is in the generated
+			// SQL, so changing it is a change of the project and of every
+			// chart and alert.
+			name: "project time zone changes the project, every chart and alert and what depends on them",
+			file: "bic.yaml",
+			edit: func(s string) string { return replace(t, s, "timezone: Europe/Berlin", "timezone: America/New_York") },
+			want: []string{
+				"alert/revenue_drop",
+				"chart/sales/by_country", "chart/sales/devices", "chart/sales/orders", "chart/sales/revenue", "chart/sales/trend",
+				"dashboard/sales", "project/test", "report/weekly",
+			},
+		},
+		{
+			name: "project description changes only the project",
+			file: "bic.yaml",
+			edit: func(s string) string { return replace(t, s, "name: test", "name: test\ndescription: A test project.") },
+			want: []string{"project/test"},
+		},
+		{
 			name: "alert schedule changes only the alert",
 			file: "alerts/revenue_drop.yaml",
 			edit: func(s string) string { return replace(t, s, "0 8 * * 1", "0 9 * * 1") },

@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
+
+	"github.com/bic-dev/bic/compiler/filterstate"
 )
 
 // Snapshot is what an environment holds now, as the metadata DB read it:
@@ -91,7 +92,7 @@ type Job struct {
 // definitions of an earlier revision is published again.
 func PublishJob(p *Plan) Job {
 	return Job{Key: fmt.Sprintf("publish:%s@%d", p.Env, p.BaseRevision+1), Kind: JobPublish,
-		ObjectID: "environment/" + p.Env, InputsHash: p.ManifestHash}
+		ObjectID: string(EnvironmentID(p.Env)), InputsHash: p.ManifestHash}
 }
 
 // Plan is the difference between a manifest and an environment's snapshot.
@@ -107,6 +108,13 @@ type Plan struct {
 
 // HasChanges reports whether applying the plan would change anything.
 func (p *Plan) HasChanges() bool { return len(p.Changes) > 0 }
+
+// WritesRevision reports whether applying the plan writes a revision: when
+// it changes something, or when the environment has none yet (a preview
+// of an unchanged project still needs one to serve). It is the one place
+// that decides: apply, preview and rollback skip what it refuses, and the
+// metadata store answers it with ErrNoChanges.
+func (p *Plan) WritesRevision() bool { return p.HasChanges() || p.BaseRevision == 0 }
 
 // Counts returns how many objects the plan creates, updates and deletes.
 func (p *Plan) Counts() (create, update, del int) {
@@ -148,16 +156,29 @@ func Diff(m *Manifest, snap Snapshot) *Plan {
 	}
 	for _, id := range sortedKeys(snap.Objects) {
 		if _, ok := want[id]; !ok {
-			p.Changes = append(p.Changes, Change{ID: id, Kind: strings.SplitN(id, "/", 2)[0], Action: ActionDelete, OldHash: snap.Objects[id].Hash})
+			p.Changes = append(p.Changes, Change{ID: id, Kind: ObjectID(id).Kind(), Action: ActionDelete, OldHash: snap.Objects[id].Hash})
 		}
 	}
-	// An update whose own fields are equal changed because a dependency did.
-	deps := m.dependencies()
+	// An update whose own fields are equal changed because a dependency
+	// did, or a setting it reads: an object it reads counts only when its
+	// own fields changed (a dashboard whose charts changed has not changed
+	// the filters its charts read).
+	ownChange := map[string]bool{}
+	for _, c := range p.Changes {
+		ownChange[c.ID] = c.Action != ActionUpdate || len(c.Fields) > 0 || snap.Objects[c.ID].Spec == nil
+	}
+	metas := m.metas()
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		if c.Action == ActionUpdate && len(c.Fields) == 0 {
-			for _, d := range deps[c.ID] {
+			meta := metas[c.ID]
+			for _, d := range meta.DependsOn {
 				if changed[d] {
+					c.Because = append(c.Because, d)
+				}
+			}
+			for _, d := range meta.Reads {
+				if changed[d] && ownChange[d] {
 					c.Because = append(c.Because, d)
 				}
 			}
@@ -181,43 +202,68 @@ func NeedsSpec(m *Manifest, snap Snapshot) []string {
 }
 
 // jobsFor derives the runners' work from the changed objects: a chart's
-// query result and CSV, a dashboard's thumbnail, an alert's or a report's
-// schedule. An unchanged object implies nothing.
+// query result and CSV for its dashboard's default filter state, a
+// dashboard's thumbnail, an alert's or a report's schedule. An unchanged
+// object implies nothing.
 func jobsFor(m *Manifest, changed map[string]bool) []Job {
 	jobs := []Job{}
-	add := func(kind JobKind, id, hash string, deps []string) string {
-		key := string(kind) + ":" + id + "@" + hash[:16]
-		jobs = append(jobs, Job{Key: key, Kind: kind, ObjectID: id, InputsHash: hash, DependsOn: deps})
-		return key
+	add := func(j Job) string {
+		if j.Key == "" {
+			j.Key = string(j.Kind) + ":" + j.ObjectID + "@" + j.InputsHash[:16]
+		}
+		jobs = append(jobs, j)
+		return j.Key
 	}
-	chartJobs := map[string]string{} // chart id → its chart_data job's key
+	states := map[string]filterstate.State{} // dashboard → its default state
+	for _, d := range m.Dashboards {
+		if st, err := m.DefaultState(d.Spec.Name); err == nil {
+			states[d.Spec.Name] = st
+		}
+	}
+	chartJobs := map[ObjectID]string{} // chart → its chart_data job's key
 	for _, c := range m.Charts {
 		if changed[c.ID] {
-			chartJobs[c.ID] = add(JobChartData, c.ID, c.Hash, nil)
+			chartJobs[ObjectID(c.ID)] = add(chartDataJob(c, states[c.Dashboard]))
 		}
 	}
 	for _, d := range m.Dashboards {
 		if changed[d.ID] {
 			var deps []string
 			for _, c := range d.Spec.Charts {
-				if key, ok := chartJobs["chart/"+d.Spec.Name+"/"+c.Name]; ok {
+				if key, ok := chartJobs[ChartID(d.Spec.Name, c.Name)]; ok {
 					deps = append(deps, key)
 				}
 			}
-			add(JobThumbnail, d.ID, d.Hash, deps)
+			add(Job{Kind: JobThumbnail, ObjectID: d.ID, InputsHash: d.Hash, DependsOn: deps})
 		}
 	}
 	for _, a := range m.Alerts {
 		if changed[a.ID] {
-			add(JobSchedule, a.ID, a.Hash, nil)
+			add(Job{Kind: JobSchedule, ObjectID: a.ID, InputsHash: a.Hash})
 		}
 	}
 	for _, r := range m.Reports {
 		if changed[r.ID] {
-			add(JobSchedule, r.ID, r.Hash, nil)
+			add(Job{Kind: JobSchedule, ObjectID: r.ID, InputsHash: r.Hash})
 		}
 	}
 	return jobs
+}
+
+// chartDataJob computes a chart for a filter state. Its key names what it
+// computes: the chart, its hash and the state's key. (The input key, what
+// the warehouse is asked, needs the job's as_of, so the runner computes it
+// with InputKey.)
+func chartDataJob(c ChartObject, state filterstate.State) Job {
+	j := Job{Kind: JobChartData, ObjectID: c.ID, InputsHash: c.Hash}
+	if state != nil {
+		j.State, j.StateKey = state.JSON(), state.Key()
+	}
+	j.Key = string(j.Kind) + ":" + c.ID + "@" + c.Hash[:16]
+	if j.StateKey != "" {
+		j.Key += "/" + j.StateKey[:16]
+	}
+	return j
 }
 
 // ObjectSpec is one object of a manifest as the metadata DB stores it.
@@ -244,6 +290,9 @@ func (m *Manifest) ObjectSpecs() map[string]ObjectSpec {
 	add := func(kind string, meta Meta, spec any) {
 		out[meta.ID] = ObjectSpec{Kind: kind, Hash: meta.Hash, spec: spec}
 	}
+	if meta, spec, ok := m.projectObject(); ok {
+		add("project", meta, spec)
+	}
 	for _, o := range m.Connections {
 		add("connection", o.Meta, o.Spec)
 	}
@@ -265,10 +314,11 @@ func (m *Manifest) ObjectSpecs() map[string]ObjectSpec {
 	return out
 }
 
-func (m *Manifest) dependencies() map[string][]string {
-	out := map[string][]string{}
+// metas indexes the objects' meta by ID.
+func (m *Manifest) metas() map[string]Meta {
+	out := map[string]Meta{}
 	for _, o := range m.Objects() {
-		out[o.ID] = o.DependsOn
+		out[o.ID] = o
 	}
 	return out
 }

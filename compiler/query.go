@@ -2,9 +2,10 @@ package compiler
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bic-dev/bic/compiler/filterstate"
 )
 
 // FilterState holds the values chosen for a dashboard's filters, by filter
@@ -156,14 +157,22 @@ type NamedWindow struct {
 	Window Window
 }
 
-// PlanChart plans a chart of the manifest for a filter state, at time now
-// (relative time ranges are resolved against it).
-func (m *Manifest) PlanChart(ref string, state FilterState, now time.Time) (*Query, error) {
+// PlanChart plans a chart of the manifest for a filter state, as of a
+// time: relative time ranges are resolved against asOf, each rounded to
+// its grain (last_24_hours to the hour, last_7_days to the day), so every
+// asOf within the same hour or day gives the same SQL and arguments. The
+// state is normalised first: a filter left out takes its default, and a
+// name the dashboard has no filter for is refused.
+func (m *Manifest) PlanChart(ref string, state FilterState, asOf time.Time) (*Query, error) {
 	co, ok := m.Chart(ref)
 	if !ok {
 		return nil, fmt.Errorf("no chart %q: expected DASHBOARD/CHART%s", ref, didYouMean(ref, m.chartRefs()))
 	}
 	dash, _ := m.Dashboard(co.Dashboard)
+	normal, err := m.NormalizeState(co.Dashboard, state)
+	if err != nil {
+		return nil, fmt.Errorf("chart %s: %w", ref, err)
+	}
 	c := co.Spec
 	ds, _ := m.Dataset(c.Dataset)
 	loc, err := m.Location()
@@ -203,7 +212,7 @@ func (m *Manifest) PlanChart(ref string, state FilterState, now time.Time) (*Que
 	// chart's own range in force).
 	var window Window
 	if c.TimeRange != "" && c.TimeDimension != "" {
-		if window, err = ResolveTimeRange(c.TimeRange, now, loc); err != nil {
+		if window, err = ResolveTimeRange(c.TimeRange, asOf, loc); err != nil {
 			return nil, fmt.Errorf("chart %s: %w", ref, err)
 		}
 	}
@@ -211,16 +220,13 @@ func (m *Manifest) PlanChart(ref string, state FilterState, now time.Time) (*Que
 		if !contains(f.Charts, c.Name) {
 			continue
 		}
-		v, set := state[f.Name]
-		if !set {
-			v = f.Default
-		}
+		v := normal[f.Name]
 		if v == nil {
 			continue
 		}
 		expr, typ := dims[f.Dimension].Expr, dims[f.Dimension].Type
 		if f.Type == "date_range" {
-			w, err := filterWindow(v, now, loc)
+			w, err := filterWindow(v, asOf, loc)
 			if err != nil {
 				return nil, fmt.Errorf("filter %s: %w", f.Name, err)
 			}
@@ -320,7 +326,7 @@ func (m *Manifest) PlanAlert(name string, now time.Time) (*Query, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alert %s: %w", name, err)
 	}
-	q, err := m.baseQuery("alert/"+name, ds.Spec)
+	q, err := m.baseQuery(string(AlertID(name)), ds.Spec)
 	if err != nil {
 		return nil, err
 	}
@@ -417,7 +423,7 @@ func conditionPredicate(ds Dataset, c Condition) (Predicate, error) {
 		p.Values = []any{v}
 	}
 	for i, v := range p.Values {
-		cv, err := coerce(d.Type, v)
+		cv, err := filterstate.Coerce(d.Type, v)
 		if err != nil {
 			return Predicate{}, fmt.Errorf("where %s: %w", c.Dimension, err)
 		}
@@ -436,7 +442,7 @@ func filterPredicates(f Filter, expr, typ string, v any) ([]Predicate, error) {
 			}
 			v = list[0]
 		}
-		cv, err := coerce(typ, v)
+		cv, err := filterstate.Coerce(typ, v)
 		if err != nil {
 			return nil, err
 		}
@@ -451,7 +457,7 @@ func filterPredicates(f Filter, expr, typ string, v any) ([]Predicate, error) {
 		}
 		vals := make([]any, len(list))
 		for i, it := range list {
-			cv, err := coerce(typ, it)
+			cv, err := filterstate.Coerce(typ, it)
 			if err != nil {
 				return nil, err
 			}
@@ -466,7 +472,7 @@ func filterPredicates(f Filter, expr, typ string, v any) ([]Predicate, error) {
 		var out []Predicate
 		for _, bound := range []struct{ key, op string }{{"min", ">="}, {"max", "<="}} {
 			if b, ok := m[bound.key]; ok && b != nil {
-				cv, err := coerce("number", b)
+				cv, err := filterstate.Coerce("number", b)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", bound.key, err)
 				}
@@ -491,7 +497,7 @@ func filterWindow(v any, now time.Time, loc *time.Location) (Window, error) {
 			if !ok {
 				continue
 			}
-			t, dateOnly, err := parseWallClock(s, loc)
+			t, dateOnly, err := filterstate.ParseWallClock(s, loc)
 			if err != nil {
 				return Window{}, fmt.Errorf("%s: expected a date such as 2024-01-31, found %q", key, s)
 			}
@@ -505,21 +511,6 @@ func filterWindow(v any, now time.Time, loc *time.Location) (Window, error) {
 	return Window{}, fmt.Errorf("a date_range value is a range such as last_30_days or {from, to}, found %v", v)
 }
 
-// parseWallClock reads 2024-01-31, 2024-01-31 10:00[:00] or with a T.
-func parseWallClock(s string, loc *time.Location) (t time.Time, dateOnly bool, err error) {
-	if len(s) == 10 {
-		t, err = time.ParseInLocation(time.DateOnly, s, loc)
-		return t, true, err
-	}
-	s = strings.Replace(s, "T", " ", 1)
-	for _, layout := range []string{time.DateTime, "2006-01-02 15:04", "2006-01-02 15:04:05.999999"} {
-		if t, err = time.ParseInLocation(layout, s, loc); err == nil {
-			return t, false, nil
-		}
-	}
-	return time.Time{}, false, err
-}
-
 func windowPredicates(expr string, w Window) []Predicate {
 	var out []Predicate
 	if !w.From.IsZero() {
@@ -531,54 +522,10 @@ func windowPredicates(expr string, w Window) []Predicate {
 	return out
 }
 
-// coerce converts a filter value to the dimension's type, so that "42"
-// typed on a command line compares as a number.
-func coerce(typ string, v any) (any, error) {
-	switch typ {
-	case "number":
-		switch v := v.(type) {
-		case float64, int64, int:
-			return v, nil
-		case string:
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				return f, nil
-			}
-		}
-		return nil, fmt.Errorf("expected a number, found %v", describeAny(v))
-	case "boolean":
-		switch v := v.(type) {
-		case bool:
-			return v, nil
-		case string:
-			if b, err := strconv.ParseBool(v); err == nil {
-				return b, nil
-			}
-		}
-		return nil, fmt.Errorf("expected true or false, found %v", describeAny(v))
-	case "time":
-		s, ok := v.(string)
-		if !ok || !isDateLike(s) {
-			return nil, fmt.Errorf("expected a date such as 2024-01-31, found %v", describeAny(v))
-		}
-		if len(s) == 10 {
-			s += " 00:00:00"
-		}
-		return strings.Replace(s, "T", " ", 1), nil
-	default:
-		switch v := v.(type) {
-		case string:
-			return v, nil
-		case float64, int64, bool:
-			return fmt.Sprint(v), nil
-		}
-		return nil, fmt.Errorf("expected a string, found %v", v)
-	}
-}
-
 func (m *Manifest) chartRefs() []string {
 	out := make([]string, len(m.Charts))
 	for i, c := range m.Charts {
-		out[i] = c.Dashboard + "/" + c.Spec.Name
+		out[i] = ChartID(c.Dashboard, c.Spec.Name).Name()
 	}
 	return out
 }

@@ -62,7 +62,7 @@ func resolve(fsys fs.FS, l *loaded, checked []checkResult, sink *diagSink) (*Man
 	byKind := map[Kind][]object{}
 	firstAt := map[string]Pos{}
 	for i, o := range l.objects {
-		id := string(o.kind) + "/" + o.name
+		id := string(objectID(o.kind, o.name))
 		if first, dup := firstAt[id]; dup {
 			sink.errorf(o.node.PosAt(string(o.kind)), CodeDuplicate, "duplicate %s name %q: already defined at %s", o.kind, o.name, first)
 			continue
@@ -123,7 +123,7 @@ func (r *resolver) resolveProject(n *Node) {
 		c := p.Connections[name]
 		c.Name = name
 		r.checkConnection(n, &c)
-		obj := &ConnectionObject{Meta: Meta{ID: "connection/" + name, Source: n.KeyPosAt("connections", name)}, Spec: c}
+		obj := &ConnectionObject{Meta: Meta{ID: string(ConnectionID(name)), Source: n.KeyPosAt("connections", name)}, Spec: c}
 		obj.Hash = r.hash("connection", c, nil)
 		r.connections[name] = obj
 		r.m.Connections = append(r.m.Connections, *obj)
@@ -363,7 +363,7 @@ func (r *resolver) resolveDatasets(objs []object) {
 	// Refs must exist, share the connection, and not form a cycle.
 	for _, name := range sortedKeys(specs) {
 		d := specs[name]
-		n := r.nodes["dataset/"+name]
+		n := r.nodes[string(DatasetID(name))]
 		for _, ref := range d.Refs {
 			target, ok := specs[ref]
 			switch {
@@ -377,7 +377,7 @@ func (r *resolver) resolveDatasets(objs []object) {
 	}
 	order, cycles := topoSort(specs)
 	for _, cycle := range cycles {
-		n := r.nodes["dataset/"+cycle[0]]
+		n := r.nodes[string(DatasetID(cycle[0]))]
 		r.sink.errorf(n.PosAt("sql"), CodeCycle, "datasets refer to each other in a cycle: %s", strings.Join(append(cycle, cycle[0]), " → "))
 	}
 	for _, name := range order {
@@ -394,8 +394,8 @@ func (r *resolver) resolveDatasets(objs []object) {
 				dependsOn = append(dependsOn, t.ID)
 			}
 		}
-		n := r.nodes["dataset/"+name]
-		obj := &DatasetObject{Meta: Meta{ID: "dataset/" + name, DependsOn: dependsOn, Source: n.PosAt("dataset")}, Spec: *d}
+		n := r.nodes[string(DatasetID(name))]
+		obj := &DatasetObject{Meta: Meta{ID: string(DatasetID(name)), DependsOn: dependsOn, Source: n.PosAt("dataset")}, Spec: *d}
 		obj.Hash = r.hash(KindDataset, obj.Spec, deps)
 		r.datasets[name] = obj
 		r.m.Datasets = append(r.m.Datasets, *obj)

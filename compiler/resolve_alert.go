@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/bic-dev/bic/compiler/filterstate"
 )
 
 func (r *resolver) resolveAlerts(objs []object) {
@@ -61,10 +63,10 @@ func (r *resolver) resolveAlerts(objs []object) {
 			continue
 		}
 		r.m.Alerts = append(r.m.Alerts, AlertObject{
-			Meta: Meta{ID: "alert/" + a.Name, DependsOn: sortedKeys(deps), Source: n.PosAt("alert")},
+			Meta: Meta{ID: string(AlertID(a.Name)), DependsOn: sortedKeys(deps), Reads: []string{string(ProjectID(r.project.Name))}, Source: n.PosAt("alert")},
 			Spec: a,
 		})
-		r.m.Alerts[len(r.m.Alerts)-1].Hash = r.hash(KindAlert, a, deps)
+		r.m.Alerts[len(r.m.Alerts)-1].Hash = r.hash(KindAlert, alertInputs{Spec: a, Project: r.project.inputs()}, deps)
 	}
 }
 
@@ -251,7 +253,7 @@ func (r *resolver) resolveReports(objs []object) {
 				if !ok {
 					continue
 				}
-				if msg := filterValueFits(f.Type, ds.Spec.Dimensions[f.Dimension].Type, rep.Filters[name], f.Values); msg != "" {
+				if msg := filterstate.Fits(f.Type, ds.Spec.Dimensions[f.Dimension].Type, rep.Filters[name], f.Values); msg != "" {
 					r.sink.errorf(n.PosAt("filters", name), CodeInvalid, "%s: filter %q: the value %s", what, name, msg)
 				}
 			}
@@ -264,7 +266,7 @@ func (r *resolver) resolveReports(objs []object) {
 		if r.sink.errorCount() != errs {
 			continue
 		}
-		obj := ReportObject{Meta: Meta{ID: "report/" + rep.Name, DependsOn: sortedKeys(deps), Source: n.PosAt("report")}, Spec: rep}
+		obj := ReportObject{Meta: Meta{ID: string(ReportID(rep.Name)), DependsOn: sortedKeys(deps), Source: n.PosAt("report")}, Spec: rep}
 		obj.Hash = r.hash(KindReport, rep, deps)
 		r.m.Reports = append(r.m.Reports, obj)
 	}

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
+
+	"github.com/bic-dev/bic/compiler/filterstate"
 )
 
 // defaultLimit is the row limit of a chart that sets none, as in Superset.
@@ -55,14 +56,14 @@ func (r *resolver) resolveDashboards(objs []object) {
 			chartIndex[c.Name] = i
 			errs := r.sink.errorCount()
 			ds, ok := r.checkChart(cn, c)
-			id := "chart/" + d.Name + "/" + c.Name
+			id := string(ChartID(d.Name, c.Name))
 			if !ok {
 				if r.sink.errorCount() > errs {
-					r.cascade.markFailed(kindChart, d.Name+"/"+c.Name, cn.Pos)
+					r.cascade.markFailed(kindChart, ChartID(d.Name, c.Name).Name(), cn.Pos)
 				} else {
 					// Its dataset has errors: references to the chart count
 					// as references to the dataset.
-					r.cascade.via[objKey{kindChart, d.Name + "/" + c.Name}] = objKey{KindDataset, c.Dataset}
+					r.cascade.via[objKey{kindChart, ChartID(d.Name, c.Name).Name()}] = objKey{KindDataset, c.Dataset}
 				}
 				continue
 			}
@@ -71,10 +72,7 @@ func (r *resolver) resolveDashboards(objs []object) {
 				Dashboard: d.Name,
 				Spec:      *c,
 			}
-			obj.Hash = r.hash("chart", obj.Spec, map[string]string{ds.ID: ds.Hash})
 			chartObjs = append(chartObjs, obj)
-			deps[id] = obj.Hash
-			dependsOn = append(dependsOn, id)
 		}
 		filterNames := map[string]bool{}
 		for i := range d.Filters {
@@ -92,10 +90,20 @@ func (r *resolver) resolveDashboards(objs []object) {
 				}
 			}
 		}
+		// A chart's hash covers its dashboard's filters, checked (and their
+		// scopes filled in) above, and the project's time zone.
+		filters := hashedFilters(d.Filters)
+		for i := range chartObjs {
+			obj := &chartObjs[i]
+			obj.Reads = []string{string(DashboardID(d.Name)), string(ProjectID(r.project.Name))}
+			obj.Hash = r.hash(kindChart, chartInputs{Spec: obj.Spec, Filters: filters, Project: r.project.inputs()}, map[string]string{obj.DependsOn[0]: r.datasets[obj.Spec.Dataset].Hash})
+			deps[obj.ID] = obj.Hash
+			dependsOn = append(dependsOn, obj.ID)
+		}
 		d.Layout = r.layout(n, d.Name, in.Layout, d.Charts, chartIndex)
 		r.m.Charts = append(r.m.Charts, chartObjs...)
 		sort.Strings(dependsOn)
-		obj := &DashboardObject{Meta: Meta{ID: "dashboard/" + d.Name, DependsOn: dependsOn, Source: n.PosAt("dashboard")}, Spec: d}
+		obj := &DashboardObject{Meta: Meta{ID: string(DashboardID(d.Name)), DependsOn: dependsOn, Source: n.PosAt("dashboard")}, Spec: d}
 		obj.Hash = r.hash(KindDashboard, obj.Spec, deps)
 		r.dashboards[d.Name] = obj
 		r.m.Dashboards = append(r.m.Dashboards, *obj)
@@ -257,55 +265,18 @@ func (r *resolver) checkConditions(n *Node, what string, spec Dataset, conds []C
 				continue
 			}
 			for j, v := range cond.Value.([]any) {
-				if msg := valueFits(dim.Type, v); msg != "" {
+				if msg := filterstate.ValueFits(dim.Type, v); msg != "" {
 					r.sink.errorf(cn.PosAt("value", j), CodeType, "%s: where: %s", what, msg)
 				}
 			}
 		default:
 			if cond.Value == nil || isList {
 				r.sink.errorf(cn.PosAt("value"), CodeInvalid, "%s: where: op %s needs one value", what, cond.Op)
-			} else if msg := valueFits(dim.Type, cond.Value); msg != "" {
+			} else if msg := filterstate.ValueFits(dim.Type, cond.Value); msg != "" {
 				r.sink.errorf(cn.PosAt("value"), CodeType, "%s: where: %s", what, msg)
 			}
 		}
 	}
-}
-
-// valueFits says why a literal cannot be compared with a dimension of the given type.
-func valueFits(dimType string, v any) string {
-	switch dimType {
-	case "number":
-		switch v.(type) {
-		case float64, int64:
-			return ""
-		}
-		return fmt.Sprintf("expected a number for a number dimension, found %v", describeAny(v))
-	case "boolean":
-		if _, ok := v.(bool); ok {
-			return ""
-		}
-		return fmt.Sprintf("expected true or false for a boolean dimension, found %v", describeAny(v))
-	case "time":
-		if s, ok := v.(string); ok && isDateLike(s) {
-			return ""
-		}
-		return fmt.Sprintf("expected a date such as 2024-01-31 for a time dimension, found %v", describeAny(v))
-	}
-	return ""
-}
-
-func describeAny(v any) string {
-	if s, ok := v.(string); ok {
-		return fmt.Sprintf("%q", s)
-	}
-	return fmt.Sprint(v)
-}
-
-// isDateLike accepts a date (2024-01-31) or a date and time
-// (2024-01-31 10:00:00, 2024-01-31T10:00:00).
-func isDateLike(s string) bool {
-	_, _, err := parseWallClock(s, time.UTC)
-	return err == nil
 }
 
 func (r *resolver) checkFilter(dash string, n *Node, f *Filter, charts []Chart) *DatasetObject {
@@ -331,7 +302,7 @@ func (r *resolver) checkFilter(dash string, n *Node, f *Filter, charts []Chart) 
 		r.sink.errorf(n.PosAt("type"), CodeInvalid, "%s: %q is a time dimension: use type date_range", what, f.Dimension)
 	}
 	if f.Default != nil {
-		if msg := filterValueFits(f.Type, dim.Type, f.Default, f.Values); msg != "" {
+		if msg := filterstate.Fits(f.Type, dim.Type, f.Default, f.Values); msg != "" {
 			r.sink.errorf(n.PosAt("default"), CodeInvalid, "%s: default %s", what, msg)
 		}
 	}
@@ -339,7 +310,7 @@ func (r *resolver) checkFilter(dash string, n *Node, f *Filter, charts []Chart) 
 		r.sink.errorf(n.PosAt("values"), CodeInvalid, "%s: values list the choices of select and multi_select filters, not %s", what, f.Type)
 	}
 	for i, v := range f.Values {
-		if msg := valueFits(dim.Type, v); msg != "" {
+		if msg := filterstate.ValueFits(dim.Type, v); msg != "" {
 			r.sink.errorf(n.PosAt("values", i), CodeType, "%s: values: %s", what, msg)
 		}
 	}
@@ -359,84 +330,6 @@ func (r *resolver) checkFilter(dash string, n *Node, f *Filter, charts []Chart) 
 		r.sink.warnf(n.Pos, CodeInvalid, "%s applies to no chart of dashboard %q: no chart's dataset has a %s dimension %q", what, dash, dim.Type, f.Dimension)
 	}
 	return ds
-}
-
-func filterValueFits(filterType, dimType string, v any, choices []any) string {
-	switch filterType {
-	case "select":
-		if _, isList := v.([]any); isList {
-			return "of a select filter is one value; use multi_select for several"
-		}
-		if _, isMap := v.(map[string]any); isMap {
-			return "of a select filter is one value, not a mapping"
-		}
-		if msg := valueFits(dimType, v); msg != "" {
-			return msg
-		}
-		return inChoices(v, choices)
-	case "multi_select":
-		list, isList := v.([]any)
-		if !isList {
-			return "of a multi_select filter is a list, such as [a, b]"
-		}
-		for _, it := range list {
-			if msg := valueFits(dimType, it); msg != "" {
-				return msg
-			}
-			if msg := inChoices(it, choices); msg != "" {
-				return msg
-			}
-		}
-	case "date_range":
-		switch v := v.(type) {
-		case string:
-			if err := checkTimeRange(v); err != nil {
-				return fmt.Sprintf("%q: %v", v, err)
-			}
-		case map[string]any:
-			if _, ok := v["min"]; ok {
-				return "of a date_range filter uses from and to, not min and max"
-			}
-			for _, k := range []string{"from", "to"} {
-				if s, ok := v[k].(string); ok && !isDateLike(s) {
-					return fmt.Sprintf("%s: expected a date such as 2024-01-31, found %q", k, s)
-				}
-			}
-			if from, ok := v["from"].(string); ok {
-				if to, ok := v["to"].(string); ok && to < from {
-					return fmt.Sprintf("ends on %s, before it starts on %s", to, from)
-				}
-			}
-		default:
-			return "of a date_range filter is a range such as last_30_days or {from: 2024-01-01, to: 2024-12-31}"
-		}
-	case "number_range":
-		m, ok := v.(map[string]any)
-		if !ok {
-			return "of a number_range filter is {min: 0, max: 100}"
-		}
-		if _, ok := m["from"]; ok {
-			return "of a number_range filter uses min and max, not from and to"
-		}
-		lo, okLo := m["min"].(float64)
-		hi, okHi := m["max"].(float64)
-		if okLo && okHi && lo > hi {
-			return fmt.Sprintf("has min %v above max %v", lo, hi)
-		}
-	}
-	return ""
-}
-
-func inChoices(v any, choices []any) string {
-	if len(choices) == 0 {
-		return ""
-	}
-	for _, c := range choices {
-		if fmt.Sprint(c) == fmt.Sprint(v) {
-			return ""
-		}
-	}
-	return fmt.Sprintf("%s is not one of the filter's values", describeAny(v))
 }
 
 // layout checks the rows of chart names and fills in widths; without a

@@ -1,81 +1,19 @@
 package compiler
 
 import (
-	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/bic-dev/bic/compiler/filterstate"
 )
-
-var (
-	lastNRE    = regexp.MustCompile(`^last_([0-9]+)_(hours|days|weeks|months|quarters|years)$`)
-	periodRE   = regexp.MustCompile(`^(this|previous)_(day|week|month|quarter|year)$`)
-	dateSpanRE = regexp.MustCompile(`^([0-9]{4}-[0-9]{2}-[0-9]{2})\.\.([0-9]{4}-[0-9]{2}-[0-9]{2})?$`)
-)
-
-// Time windows must stay within the times every warehouse can hold:
-// BigQuery's TIMESTAMP and DATETIME start on 0001-01-01 and end with
-// 9999-12-31; PostgreSQL and DuckDB reach further. A last_N_UNIT range may
-// reach back maxYearsBack years, so that from any time after the year 2000
-// it starts in year 1 or later; ResolveTimeRange checks the window it
-// resolves against the bounds themselves.
-const (
-	earliestTime = "0001-01-01"
-	maxYearsBack = 2000
-)
-
-// maxLastN is the largest N of last_N_UNIT, by unit: 100000, or what
-// reaches maxYearsBack years back.
-var maxLastN = map[string]int{
-	"hours": 100000, "days": 100000, "weeks": 100000, // 100000 weeks are 1917 years
-	"months": 12 * maxYearsBack, "quarters": 4 * maxYearsBack, "years": maxYearsBack,
-}
-
-// timeRangeHelp lists the accepted forms for error messages.
-const timeRangeHelp = "last_N_days (or hours, weeks, months, quarters, years), this_month, previous_month (or day, week, quarter, year), today, yesterday, year_to_date, all, or a span 2024-01-01..2024-12-31 (end optional)"
 
 // checkTimeRange reports whether s is a time range bic understands.
 func checkTimeRange(s string) error {
-	switch {
-	case s == "all" || s == "year_to_date" || s == "today" || s == "yesterday":
-		return nil
-	case periodRE.MatchString(s):
-		return nil
-	}
-	if m := lastNRE.FindStringSubmatch(s); m != nil {
-		most := maxLastN[m[2]]
-		if n, err := strconv.Atoi(m[1]); err != nil || n < 1 || n > most {
-			msg := fmt.Sprintf("the count of %s must be from 1 to %d", m[2], most)
-			if most < 100000 {
-				msg += fmt.Sprintf(" (at most %d years back: warehouses support times from %s on)", maxYearsBack, earliestTime)
-			}
-			return errors.New(msg)
-		}
-		return nil
-	}
-	if m := dateSpanRE.FindStringSubmatch(s); m != nil {
-		from, err := time.Parse(time.DateOnly, m[1])
-		if err != nil {
-			return fmt.Errorf("%q is not a date", m[1])
-		}
-		if from.Year() < 1 {
-			return fmt.Errorf("the span starts on %s, before %s, the earliest time warehouses support", m[1], earliestTime)
-		}
-		if m[2] != "" {
-			to, err := time.Parse(time.DateOnly, m[2])
-			if err != nil {
-				return fmt.Errorf("%q is not a date", m[2])
-			}
-			if to.Before(from) {
-				return fmt.Errorf("the span ends on %s, before its start %s", m[2], m[1])
-			}
-		}
-		return nil
-	}
-	return fmt.Errorf("expected %s", timeRangeHelp)
+	_, err := filterstate.ParseTimeRange(s)
+	return err
 }
 
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)

@@ -2,9 +2,10 @@ package compiler
 
 import (
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/bic-dev/bic/compiler/filterstate"
 )
 
 // Window is a half-open time interval [From, To) of wall-clock times in the
@@ -29,7 +30,7 @@ func ResolveTimeRange(s string, now time.Time, loc *time.Location) (Window, erro
 // BigQuery or Snowflake timestamp can hold lies beyond 9999-12-31.
 func (w Window) withinBounds() (Window, error) {
 	if !w.From.IsZero() && w.From.Year() < 1 {
-		return Window{}, fmt.Errorf("the time range starts in the year %d, before %s, the earliest time warehouses support", w.From.Year(), earliestTime)
+		return Window{}, fmt.Errorf("the time range starts in the year %d, before %s, the earliest time warehouses support", w.From.Year(), filterstate.EarliestTime)
 	}
 	if !w.To.IsZero() && w.To.Year() > 9999 {
 		w.To = time.Time{}
@@ -38,12 +39,13 @@ func (w Window) withinBounds() (Window, error) {
 }
 
 func resolveTimeRange(s string, now time.Time, loc *time.Location) (Window, error) {
-	if err := checkTimeRange(s); err != nil {
+	r, err := filterstate.ParseTimeRange(s)
+	if err != nil {
 		return Window{}, err
 	}
 	now = now.In(loc)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
-	switch s {
+	switch r.Form {
 	case "all":
 		return Window{}, nil
 	case "today":
@@ -52,25 +54,20 @@ func resolveTimeRange(s string, now time.Time, loc *time.Location) (Window, erro
 		return Window{today.AddDate(0, 0, -1), today}, nil
 	case "year_to_date":
 		return Window{time.Date(now.Year(), 1, 1, 0, 0, 0, 0, loc), today.AddDate(0, 0, 1)}, nil
-	}
-	if m := lastNRE.FindStringSubmatch(s); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		unit := m[2][:len(m[2])-1] // days → day
-		end := truncate(now, unit)
-		return Window{shift(end, unit, -n), end}, nil
-	}
-	if m := periodRE.FindStringSubmatch(s); m != nil {
-		start := truncate(now, m[2])
-		if m[1] == "previous" {
-			return Window{shift(start, m[2], -1), start}, nil
+	case "last":
+		end := truncate(now, r.Unit)
+		return Window{shift(end, r.Unit, -r.N), end}, nil
+	case "this", "previous":
+		start := truncate(now, r.Unit)
+		if r.Form == "previous" {
+			return Window{shift(start, r.Unit, -1), start}, nil
 		}
-		return Window{start, shift(start, m[2], 1)}, nil
-	}
-	if m := dateSpanRE.FindStringSubmatch(s); m != nil {
-		from, _ := time.ParseInLocation(time.DateOnly, m[1], loc)
+		return Window{start, shift(start, r.Unit, 1)}, nil
+	case "span":
+		from, _ := time.ParseInLocation(time.DateOnly, r.From, loc)
 		w := Window{From: from}
-		if m[2] != "" {
-			to, _ := time.ParseInLocation(time.DateOnly, m[2], loc)
+		if r.To != "" {
+			to, _ := time.ParseInLocation(time.DateOnly, r.To, loc)
 			w.To = to.AddDate(0, 0, 1) // the end date is included
 		}
 		return w, nil

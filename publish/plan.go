@@ -9,7 +9,9 @@ import (
 )
 
 // Plan diffs a compiled manifest against the environment's current
-// revision. A new environment with a base (a preview of prod) is diffed
+// revision — or, when that failed, against its newest revision that did
+// not fail, so that what failed is planned again (see Store.Snapshot and
+// docs/lifecycle.md). A new environment with a base (a preview of prod) is diffed
 // against the base's objects instead, so it only computes what differs.
 func Plan(ctx context.Context, store *metadata.Store, m *compiler.Manifest, env, base string) (*compiler.Plan, error) {
 	snap, err := store.Snapshot(ctx, env)
@@ -30,7 +32,7 @@ func Plan(ctx context.Context, store *metadata.Store, m *compiler.Manifest, env,
 	if against.Env != env {
 		p.Against = against.Env
 	}
-	if p.HasChanges() || p.BaseRevision == 0 {
+	if p.WritesRevision() {
 		// Applying writes a revision, and every revision is published, even
 		// one with nothing to compute (an unchanged preview's first).
 		p.Jobs = append(p.Jobs, compiler.PublishJob(p))
@@ -38,17 +40,37 @@ func Plan(ctx context.Context, store *metadata.Store, m *compiler.Manifest, env,
 	return p, nil
 }
 
-// Rollback makes an earlier revision's definitions current again, as a new
-// revision: history only ever grows.
-func Rollback(ctx context.Context, store *metadata.Store, env string, to int, actor string) (metadata.Revision, *compiler.Plan, error) {
+// PlanRollback plans making revision to's definitions current again: the
+// manifest stored with it, diffed against the environment's current
+// revision. Show the plan, then hand it to ApplyRollback.
+func PlanRollback(ctx context.Context, store *metadata.Store, env string, to int) (*compiler.Manifest, *compiler.Plan, error) {
 	m, err := store.Manifest(ctx, env, to)
 	if err != nil {
-		return metadata.Revision{}, nil, err
+		return nil, nil, err
 	}
 	p, err := Plan(ctx, store, m, env, "")
 	if err != nil {
+		return nil, nil, err
+	}
+	return m, p, nil
+}
+
+// ApplyRollback applies the rollback plan that PlanRollback made (and the
+// user confirmed), as a new revision: history only ever grows. It applies
+// that plan and no other, so if the environment moved since, it fails with
+// metadata.ErrStale instead of applying something nobody saw; a plan that
+// writes no revision fails with metadata.ErrNoChanges.
+func ApplyRollback(ctx context.Context, store *metadata.Store, m *compiler.Manifest, p *compiler.Plan, to int, actor string) (metadata.Revision, error) {
+	return store.Apply(ctx, metadata.ApplyRequest{Env: p.Env, Plan: p, Manifest: m, Source: "rollback", RollbackOf: to, AppliedBy: actor})
+}
+
+// Rollback plans and applies a rollback at once, for callers with nothing
+// to confirm in between (PlanRollback and ApplyRollback otherwise).
+func Rollback(ctx context.Context, store *metadata.Store, env string, to int, actor string) (metadata.Revision, *compiler.Plan, error) {
+	m, p, err := PlanRollback(ctx, store, env, to)
+	if err != nil {
 		return metadata.Revision{}, nil, err
 	}
-	rev, err := store.Apply(ctx, metadata.ApplyRequest{Env: env, Plan: p, Manifest: m, Source: "rollback", RollbackOf: to, AppliedBy: actor})
+	rev, err := ApplyRollback(ctx, store, m, p, to, actor)
 	return rev, p, err
 }

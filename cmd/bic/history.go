@@ -38,8 +38,17 @@ func newHistoryCmd() *cobra.Command {
 				return enc.Encode(historyJSON(revs))
 			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "REVISION\tAPPLIED\tBY\tSOURCE\tCOMMIT\tOBJECTS\tJOBS\tSTATUS")
+			// * marks the current revision (the latest definitions, what
+			// plan diffs against); LIVE the one whose release is served.
+			fmt.Fprintln(tw, "REVISION\tAPPLIED\tBY\tSOURCE\tCOMMIT\tOBJECTS\tJOBS\tSTATUS\tLIVE")
+			live, current := 0, 0
 			for _, r := range revs {
+				if r.Live {
+					live = r.Number
+				}
+				if r.Current {
+					current = r.Number
+				}
 				num := fmt.Sprint(r.Number)
 				if r.Current {
 					num += " *"
@@ -52,9 +61,23 @@ func newHistoryCmd() *cobra.Command {
 				if len(commit) > 10 {
 					commit = commit[:10]
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", num, r.AppliedAt.UTC().Format(time.DateTime), r.AppliedBy, source, commit, r.Objects, r.Jobs, r.Status)
+				liveMark := ""
+				if r.Live {
+					liveMark = "live"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", num, r.AppliedAt.UTC().Format(time.DateTime), r.AppliedBy, source, commit, r.Objects, r.Jobs, r.Status, liveMark)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			switch {
+			case len(revs) == 0 || live == current:
+			case live == 0:
+				fmt.Fprintf(out, "\n* current: revision %d; nothing is live yet.\n", current)
+			default:
+				fmt.Fprintf(out, "\n* current: revision %d; live: revision %d.\n", current, live)
+			}
+			return nil
 		},
 	}
 	f.register(cmd, "prod")
@@ -63,11 +86,13 @@ func newHistoryCmd() *cobra.Command {
 }
 
 // revisionJSON is a revision as bic history --format json prints it, in
-// the snake_case of every other JSON that bic writes.
+// the snake_case of every other JSON that bic writes. current is the
+// latest definitions, live the revision whose release is served.
 type revisionJSON struct {
 	Env          string    `json:"env"`
 	Number       int       `json:"number"`
 	Current      bool      `json:"current"`
+	Live         bool      `json:"live"`
 	Status       string    `json:"status"`
 	Source       string    `json:"source"`
 	RollbackOf   int       `json:"rollback_of,omitempty"`
@@ -83,7 +108,7 @@ type revisionJSON struct {
 func historyJSON(revs []metadata.Revision) []revisionJSON {
 	out := make([]revisionJSON, len(revs))
 	for i, r := range revs {
-		out[i] = revisionJSON{Env: r.Env, Number: r.Number, Current: r.Current, Status: r.Status, Source: r.Source,
+		out[i] = revisionJSON{Env: r.Env, Number: r.Number, Current: r.Current, Live: r.Live, Status: r.Status.String(), Source: r.Source,
 			RollbackOf: r.RollbackOf, ManifestHash: r.ManifestHash, GitCommit: r.GitCommit, GitAuthor: r.GitAuthor,
 			AppliedBy: r.AppliedBy, AppliedAt: r.AppliedAt.UTC(), Objects: r.Objects, Jobs: r.Jobs}
 	}
@@ -108,25 +133,23 @@ func newRollbackCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			m, err := st.Manifest(cmd.Context(), f.env, int(to))
+			m, p, err := publish.PlanRollback(cmd.Context(), st, f.env, int(to))
 			if err != nil {
 				return storeError(err)
-			}
-			p, err := publish.Plan(cmd.Context(), st, m, f.env, "")
-			if err != nil {
-				return &exitError{code: exitRuntime, err: err}
 			}
 			out := cmd.OutOrStdout()
 			if err := compiler.WritePlanText(out, p); err != nil {
 				return err
 			}
-			if !p.HasChanges() {
+			if !p.WritesRevision() {
 				return nil
 			}
 			if err := confirm(cmd, autoApprove, fmt.Sprintf("Roll %s back to the definitions of revision %d?", f.env, to)); err != nil {
 				return err
 			}
-			rev, _, err := publish.Rollback(cmd.Context(), st, f.env, int(to), actor())
+			// The plan shown and confirmed is the one applied: if the
+			// environment moved meanwhile, the store refuses it as stale.
+			rev, err := publish.ApplyRollback(cmd.Context(), st, m, p, int(to), actor())
 			if err != nil {
 				return storeError(err)
 			}

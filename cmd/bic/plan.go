@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -126,7 +125,7 @@ CI) it needs --auto-approve.`,
 			if err := compiler.WritePlanText(out, p); err != nil {
 				return err
 			}
-			if !p.HasChanges() && p.BaseRevision > 0 {
+			if !p.WritesRevision() {
 				return nil
 			}
 			if err := confirm(cmd, autoApprove, fmt.Sprintf("Apply these changes to %s?", f.env)); err != nil {
@@ -193,9 +192,10 @@ planned against --base, so it only computes what differs from it.`,
 			if f.env == "" {
 				return usageErrorf("bic preview needs --env, such as --env pr-42")
 			}
-			d, err := parseTTL(ttl)
-			if err != nil {
-				return usageErrorf("--ttl: %v", err)
+			// The schema's durations (12h, 7d), read by the one parser.
+			d, err := compiler.ParseDuration(ttl)
+			if err != nil || d <= 0 {
+				return usageErrorf("--ttl: expected a duration such as 12h or 7d, found %q", ttl)
 			}
 			m, st, err := f.openProject(cmd)
 			if err != nil {
@@ -218,7 +218,7 @@ planned against --base, so it only computes what differs from it.`,
 			if err := compiler.WritePlanText(out, p); err != nil {
 				return err
 			}
-			if !p.HasChanges() && p.BaseRevision > 0 {
+			if !p.WritesRevision() {
 				// Nothing to apply, but the preview is still in use.
 				if err := st.RenewPreview(cmd.Context(), f.env, d); err != nil {
 					return &exitError{code: exitRuntime, err: err}
@@ -240,20 +240,4 @@ planned against --base, so it only computes what differs from it.`,
 	cmd.Flags().StringVar(&ttl, "ttl", "7d", "how long the preview lives after its last apply (such as 12h or 7d)")
 	cmd.Flags().StringVar(&base, "base", "prod", "the environment the preview starts from")
 	return cmd
-}
-
-// parseTTL reads durations with a d for days as well as Go's units.
-func parseTTL(s string) (time.Duration, error) {
-	if strings.HasSuffix(s, "d") {
-		var n int
-		if _, err := fmt.Sscanf(s, "%dd", &n); err != nil || n <= 0 {
-			return 0, fmt.Errorf("expected a duration such as 12h or 7d, found %q", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("expected a duration such as 12h or 7d, found %q", s)
-	}
-	return d, nil
 }

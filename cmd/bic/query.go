@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/runner"
 	"github.com/bic-dev/bic/runner/result"
-	"github.com/bic-dev/bic/runner/warehouse"
 )
 
 func newQueryCmd() *cobra.Command {
@@ -150,41 +150,28 @@ func nameList(names []string) string {
 	return strings.Join(names, ", ")
 }
 
+// runQuery runs a planned chart through the runner and prints it in format.
 func runQuery(ctx context.Context, out io.Writer, m *compiler.Manifest, dir string, q *compiler.Query, format string) error {
-	spec, ok := m.Connection(q.Connection)
-	if !ok {
-		return &exitError{code: exitRuntime, err: fmt.Errorf("no connection %q", q.Connection)}
-	}
-	loc, err := m.Location()
+	err := runner.RunChart(ctx, warehouses{env: os.LookupEnv, dir: dir}, m, q, func(rows result.Rows) error {
+		var err error
+		switch format {
+		case "json":
+			_, err = result.WriteJSON(out, rows)
+		case "csv":
+			_, err = result.WriteCSV(out, rows)
+		default:
+			err = writeTable(out, rows)
+		}
+		return err
+	})
 	if err != nil {
 		return &exitError{code: exitRuntime, err: err}
-	}
-	conn, err := openWarehouse(ctx, spec.Spec, warehouse.Options{Env: os.LookupEnv, ProjectDir: dir, Location: loc})
-	if err != nil {
-		return &exitError{code: exitRuntime, err: err}
-	}
-	defer conn.Close()
-	rows, err := warehouse.Run(ctx, conn, q)
-	if err != nil {
-		return &exitError{code: exitRuntime, err: err}
-	}
-	defer rows.Close()
-	switch format {
-	case "json":
-		_, err = result.WriteJSON(out, rows)
-	case "csv":
-		_, err = result.WriteCSV(out, rows)
-	default:
-		err = writeTable(out, rows)
-	}
-	if err != nil {
-		return &exitError{code: exitRuntime, err: fmt.Errorf("%s: %w", q.Chart, err)}
 	}
 	return nil
 }
 
 // writeTable prints rows aligned in columns, then the row count.
-func writeTable(out io.Writer, rows warehouse.Rows) error {
+func writeTable(out io.Writer, rows result.Rows) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	cols := rows.Columns()
 	for i, c := range cols {

@@ -53,13 +53,13 @@ func wantRun(t *testing.T, wantCode int, wantOut, wantErr string, args ...string
 func TestPlanAndHistoryWriteNothingOnSQLite(t *testing.T) {
 	t.Setenv("BIC_METADATA_URL", "")
 	dir := newProject(t)
-	wantRun(t, 0, "Plan: 8 to create, 0 to update, 0 to delete.", "", "plan", "-p", dir)
+	wantRun(t, 0, "Plan: 9 to create, 0 to update, 0 to delete.", "", "plan", "-p", dir)
 	wantRun(t, 1, "", "bic: the metadata database at sqlite://.bic/bic.db has no bic tables: run `bic migrate`\n", "history", "-p", dir)
 	if !errors.Is(statErr(filepath.Join(dir, ".bic")), os.ErrNotExist) {
 		t.Errorf("plan or history created %s/.bic", dir)
 	}
 	elsewhere := filepath.Join(t.TempDir(), "nonexistent", "dir", "bic.db")
-	wantRun(t, 0, "Plan: 8 to create", "", "plan", "-p", dir, "--metadata", "sqlite://"+elsewhere)
+	wantRun(t, 0, "Plan: 9 to create", "", "plan", "-p", dir, "--metadata", "sqlite://"+elsewhere)
 	wantRun(t, 1, "", "has no bic tables: run `bic migrate`", "history", "-p", dir, "--metadata", "sqlite://"+elsewhere)
 	if top := filepath.Dir(filepath.Dir(elsewhere)); !errors.Is(statErr(top), os.ErrNotExist) {
 		t.Errorf("plan or history created %s", top)
@@ -100,22 +100,22 @@ func TestPlanAndHistoryWriteNothingOnPostgres(t *testing.T) {
 	}
 	t.Setenv("BIC_METADATA_URL", base+sep+"search_path="+schema)
 	dir := newProject(t)
-	wantRun(t, 0, "Plan: 8 to create, 0 to update, 0 to delete.", "", "plan", "-p", dir)
+	wantRun(t, 0, "Plan: 9 to create, 0 to update, 0 to delete.", "", "plan", "-p", dir)
 	wantRun(t, 1, "", "has no bic tables: run `bic migrate`\n", "history", "-p", dir)
 	var n int
 	if err := admin.QueryRow(`SELECT count(*) FROM pg_namespace WHERE nspname = $1`, schema).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("plan or history created schema %s (%d, %v)", schema, n, err)
 	}
 
-	wantRun(t, 0, "applied 1 migration(s)", "", "migrate", "-p", dir)
-	if _, err := admin.Exec("UPDATE " + schema + ".bic_schema_migrations SET version = version - 1"); err != nil {
+	wantRun(t, 0, "applied 2 migration(s)", "", "migrate", "-p", dir)
+	if _, err := admin.Exec("DELETE FROM " + schema + ".bic_schema_migrations WHERE version = 2"); err != nil {
 		t.Fatal(err)
 	}
 	want := "bic: the metadata database at " + strings.Replace(base, "postgres@", "xxxxx@", 1) + sep + "search_path=" + schema +
-		" is at schema version 0, this bic needs 1: run `bic migrate`\n"
+		" is at schema version 1, this bic needs 2: run `bic migrate`\n"
 	wantRun(t, 1, "", want, "plan", "-p", dir)
 	wantRun(t, 1, "", want, "history", "-p", dir)
-	if err := admin.QueryRow("SELECT max(version) FROM " + schema + ".bic_schema_migrations").Scan(&n); err != nil || n != 0 {
+	if err := admin.QueryRow("SELECT max(version) FROM " + schema + ".bic_schema_migrations").Scan(&n); err != nil || n != 1 {
 		t.Errorf("plan or history migrated the database to version %d (%v)", n, err)
 	}
 }

@@ -25,7 +25,11 @@ func newValidateCmd() *cobra.Command {
 current folder), checks it against the schema, resolves every reference and
 reports all problems in one run.
 
-Exit status: 0 when the project is valid, 1 when it has errors, 2 for usage errors.`,
+Only regular files inside DIR are read (a symbolic link that leads out of it
+is refused), each at most --max-file-size.
+
+Exit status: 0 when the project is valid, 1 when it has errors, 2 for usage
+errors, 130 or 143 when stopped by SIGINT or SIGTERM.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
 			case "text", "json", "github":

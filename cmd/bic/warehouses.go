@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/snowflakedb/gosnowflake"
 
@@ -14,6 +15,19 @@ import (
 	"github.com/bic-dev/bic/runner/warehouse/postgres"
 	"github.com/bic-dev/bic/runner/warehouse/snowflake"
 )
+
+// warehouses is the runner.Opener of the CLI: it connects with every
+// connector linked into the binary, resolving ${env:…} references from
+// env and relative paths from the project folder dir.
+type warehouses struct {
+	env func(name string) (string, bool)
+	dir string
+}
+
+// Open connects to c, writing result times in loc.
+func (w warehouses) Open(ctx context.Context, c compiler.Connection, loc *time.Location) (warehouse.Conn, error) {
+	return openWarehouse(ctx, c, warehouse.Options{Env: w.env, ProjectDir: w.dir, Location: loc})
+}
 
 // openWarehouse connects to a connection by its type.
 func openWarehouse(ctx context.Context, c compiler.Connection, opts warehouse.Options) (warehouse.Conn, error) {

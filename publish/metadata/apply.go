@@ -36,7 +36,10 @@ type PreviewOptions struct {
 
 // Apply writes a new revision of an environment — the revision, the
 // objects it holds and the jobs its plan implies — in one transaction, and
-// makes it current. Writers of one environment are serialized; a plan made
+// makes it current: the definitions the next plan diffs against. It is
+// pending, not live: it goes live when its publish job is done (see
+// Complete), and the live revision keeps serving until then. Every job
+// carries the store's clock at apply time as its as_of. Writers of one environment are serialized; a plan made
 // against a revision that is no longer current fails with ErrStale, and a
 // plan without changes with ErrNoChanges, writing nothing. If anything
 // fails, or ctx is cancelled, nothing is written and the previous revision
@@ -74,11 +77,11 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, req ApplyRequest,
 		FROM environments e LEFT JOIN revisions r ON r.id = e.current_revision WHERE e.name = ?`), req.Env).Scan(&kind, &current, &number)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		kind = "persistent"
+		kind = string(EnvPersistent)
 		var expires any
 		var base any
 		if req.Preview != nil {
-			kind = "preview"
+			kind = string(EnvPreview)
 			expires = s.dialect.ts(now.Add(req.Preview.TTL))
 			base = req.Preview.Base
 		}
@@ -92,13 +95,13 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, req ApplyRequest,
 	if number != req.Plan.BaseRevision {
 		return Revision{}, fmt.Errorf("%w: %s is at revision %d, but this plan was made against revision %d; run bic plan again", ErrStale, req.Env, number, req.Plan.BaseRevision)
 	}
-	// A first revision is written even without changes: a preview of an
-	// unchanged project still needs one to serve.
-	if !req.Plan.HasChanges() && number > 0 {
+	// The plan decides (a first revision is written even without changes);
+	// number is its BaseRevision here.
+	if !req.Plan.WritesRevision() {
 		return Revision{}, ErrNoChanges
 	}
 	if req.Preview != nil {
-		if kind != "preview" {
+		if kind != string(EnvPreview) {
 			return Revision{}, fmt.Errorf("%s is %w, not a preview; choose another name", req.Env, ErrPersistent)
 		}
 		if _, err := s.exec(ctx, tx, `UPDATE environments SET expires_at = ? WHERE name = ?`, s.dialect.ts(now.Add(req.Preview.TTL)), req.Env); err != nil {
@@ -106,7 +109,7 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, req ApplyRequest,
 		}
 	}
 
-	rev := Revision{Env: req.Env, Number: number + 1, Status: "pending", Source: req.Source, RollbackOf: req.RollbackOf,
+	rev := Revision{Env: req.Env, Number: number + 1, Status: RevisionPending, Source: req.Source, RollbackOf: req.RollbackOf,
 		ManifestHash: req.Manifest.Hash, GitCommit: req.GitCommit, GitAuthor: req.GitAuthor, AppliedBy: req.AppliedBy, AppliedAt: now, Current: true}
 	var rollbackOf any
 	if req.RollbackOf > 0 {
@@ -115,7 +118,7 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, req ApplyRequest,
 	var revID int64
 	err = tx.QueryRowContext(ctx, s.dialect.rebind(`INSERT INTO revisions (env, number, status, source, rollback_of, manifest_hash, manifest, git_commit, git_author, applied_by, applied_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		req.Env, rev.Number, rev.Status, rev.Source, rollbackOf, rev.ManifestHash, string(manifestJSON), rev.GitCommit, rev.GitAuthor, rev.AppliedBy, s.dialect.ts(now)).Scan(&revID)
+		req.Env, rev.Number, string(rev.Status), rev.Source, rollbackOf, rev.ManifestHash, string(manifestJSON), rev.GitCommit, rev.GitAuthor, rev.AppliedBy, s.dialect.ts(now)).Scan(&revID)
 	if err != nil {
 		return Revision{}, fmt.Errorf("write revision: %w", err)
 	}
@@ -148,22 +151,18 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, req ApplyRequest,
 	if s.afterObjects != nil {
 		s.afterObjects()
 	}
-	jobs := make([][]any, len(req.Plan.Jobs))
-	for i, j := range req.Plan.Jobs {
-		jobs[i] = []any{revID, j.Key, string(j.Kind), j.ObjectID, j.InputsHash, "pending", s.dialect.ts(now), s.dialect.ts(now)}
-	}
-	if err := s.insertRows(ctx, tx, `INSERT INTO jobs (revision_id, job_key, kind, object_id, inputs_hash, status, created_at, updated_at) VALUES `, "", 8, jobs); err != nil {
-		return Revision{}, fmt.Errorf("write jobs: %w", err)
+	if err := s.writeJobs(ctx, tx, revID, req.Plan.Jobs, now); err != nil {
+		return Revision{}, err
 	}
 	if _, err := s.exec(ctx, tx, `UPDATE environments SET current_revision = ? WHERE name = ?`, revID, req.Env); err != nil {
 		return Revision{}, fmt.Errorf("make revision current: %w", err)
 	}
 	create, update, del := req.Plan.Counts()
-	detail := fmt.Sprintf(`{"revision": %d, "create": %d, "update": %d, "delete": %d, "jobs": %d}`, rev.Number, create, update, del, len(jobs))
+	detail := fmt.Sprintf(`{"revision": %d, "create": %d, "update": %d, "delete": %d, "jobs": %d}`, rev.Number, create, update, del, len(req.Plan.Jobs))
 	if err := s.audit(ctx, tx, req.AppliedBy, req.Source, req.Env, detail); err != nil {
 		return Revision{}, err
 	}
-	rev.Objects, rev.Jobs = len(members), len(jobs)
+	rev.Objects, rev.Jobs = len(members), len(req.Plan.Jobs)
 	return rev, nil
 }
 

@@ -18,9 +18,9 @@ func (s *Store) Destroy(ctx context.Context, env, actor string, force bool) erro
 		case errors.Is(err, sql.ErrNoRows):
 			return ErrNoEnvironment
 		case err != nil:
-			return err
+			return fmt.Errorf("read environment: %w", err)
 		}
-		if kind != "preview" && !force {
+		if kind != string(EnvPreview) && !force {
 			return fmt.Errorf("it is %w; pass --force to remove it and its history", ErrPersistent)
 		}
 		if err := s.deleteEnv(ctx, tx, env); err != nil {
@@ -40,9 +40,13 @@ func (s *Store) RenewPreview(ctx context.Context, env string, ttl time.Duration)
 	err := s.inEnvTx(ctx, env, func(tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, `UPDATE environments SET expires_at = ? WHERE name = ? AND kind = 'preview'`, s.dialect.ts(s.now().Add(ttl)), env)
 		if err != nil {
-			return err
+			return fmt.Errorf("update expiry: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("update expiry: %w", err)
+		}
+		if n == 0 {
 			return fmt.Errorf("no preview of that name: %w", ErrNoEnvironment)
 		}
 		return nil
@@ -63,9 +67,13 @@ func (s *Store) removeExpired(ctx context.Context, e Environment, now time.Time,
 		case errors.Is(err, sql.ErrNoRows):
 			return nil // destroyed meanwhile
 		case err != nil:
-			return err
+			return fmt.Errorf("read expiry: %w", err)
 		}
-		if t, _ := scanTime(expires); t.After(now) {
+		t, err := scanTime(expires)
+		if err != nil {
+			return fmt.Errorf("read expiry: %w", err)
+		}
+		if t.After(now) {
 			return nil
 		}
 		if err := s.deleteEnv(ctx, tx, e.Name); err != nil {
@@ -103,7 +111,8 @@ func (s *Store) inEnvTx(ctx context.Context, env string, f func(tx *sql.Tx) erro
 // deleteEnv removes an environment and everything that belongs to it.
 func (s *Store) deleteEnv(ctx context.Context, tx *sql.Tx, env string) error {
 	for _, q := range []string{
-		`UPDATE environments SET current_revision = NULL WHERE name = ?`,
+		`UPDATE environments SET current_revision = NULL, live_revision = NULL WHERE name = ?`,
+		`DELETE FROM job_dependencies WHERE revision_id IN (SELECT id FROM revisions WHERE env = ?)`,
 		`DELETE FROM jobs WHERE revision_id IN (SELECT id FROM revisions WHERE env = ?)`,
 		`DELETE FROM revision_objects WHERE revision_id IN (SELECT id FROM revisions WHERE env = ?)`,
 		`DELETE FROM revisions WHERE env = ?`,
@@ -129,7 +138,7 @@ func (s *Store) GC(ctx context.Context, actor string) (removed []string, objects
 	}
 	now := s.now()
 	for _, e := range envs {
-		if e.Kind != "preview" || e.ExpiresAt.IsZero() || e.ExpiresAt.After(now) {
+		if e.Kind != EnvPreview || e.ExpiresAt.IsZero() || e.ExpiresAt.After(now) {
 			continue
 		}
 		gone, err := s.removeExpired(ctx, e, now, actor)
@@ -144,6 +153,8 @@ func (s *Store) GC(ctx context.Context, actor string) (removed []string, objects
 	if err != nil {
 		return removed, 0, fmt.Errorf("gc objects: %w", err)
 	}
-	objects, _ = res.RowsAffected()
+	if objects, err = res.RowsAffected(); err != nil {
+		return removed, 0, fmt.Errorf("gc objects: %w", err)
+	}
 	return removed, objects, nil
 }

@@ -6,3 +6,6 @@ func SetAfterObjects(s *Store, f func()) { s.afterObjects = f }
 
 // LatestVersion is the newest migration the binary knows.
 func LatestVersion(s *Store) int { return s.latestVersion() }
+
+// ManifestDecodes counts the manifests the store decoded, not served from its cache.
+func ManifestDecodes(s *Store) int64 { return s.decodes.Load() }

@@ -25,7 +25,7 @@ func (s *Store) migrations() ([]migration, error) {
 	dir := path.Join("migrations", s.dialect.name)
 	entries, err := fs.ReadDir(migrations, dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read embedded migrations: %w", err)
 	}
 	var out []migration
 	for _, e := range entries {
@@ -36,7 +36,7 @@ func (s *Store) migrations() ([]migration, error) {
 		}
 		b, err := migrations.ReadFile(path.Join(dir, e.Name()))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
 		}
 		out = append(out, migration{version: v, name: e.Name(), sql: string(b)})
 	}
@@ -44,9 +44,14 @@ func (s *Store) migrations() ([]migration, error) {
 	return out, nil
 }
 
-// latestVersion is the newest migration this binary knows.
+// latestVersion is the newest migration this binary knows. The migrations
+// are embedded: one that cannot be read is a broken build, not a runtime
+// condition, so it panics rather than pretend the schema is at version 0.
 func (s *Store) latestVersion() int {
-	ms, _ := s.migrations()
+	ms, err := s.migrations()
+	if err != nil {
+		panic(fmt.Sprintf("metadata: %v", err))
+	}
 	if len(ms) == 0 {
 		return 0
 	}
@@ -72,7 +77,7 @@ func (s *Store) Version(ctx context.Context) (int, error) {
 func (s *Store) Migrate(ctx context.Context) (int, error) {
 	ms, err := s.migrations()
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	n := 0
 	// Two processes starting at once must not both migrate. The lock's key

@@ -10,9 +10,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -128,7 +128,7 @@ func connectPostgres(ctx context.Context, rawURL, where string, readOnly bool) (
 			return nil, err
 		}
 	}
-	return &Store{db: db, dialect: postgresDialect, now: time.Now, where: where, readOnly: readOnly}, nil
+	return newStore(db, postgresDialect, where, readOnly), nil
 }
 
 func connectSQLite(ctx context.Context, rawURL, dir, where string, readOnly bool) (*Store, error) {
@@ -143,8 +143,9 @@ func connectSQLite(ctx context.Context, rawURL, dir, where string, readOnly bool
 	q.Add("_pragma", "busy_timeout(10000)")
 	if readOnly {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return &Store{dialect: sqliteDialect, now: time.Now, where: where, readOnly: true,
-				noTables: fmt.Errorf("the metadata database at %s has no bic tables: %w", where, ErrNotMigrated)}, nil
+			s := newStore(nil, sqliteDialect, where, true)
+			s.noTables = fmt.Errorf("the metadata database at %s has no bic tables: %w", where, ErrNotMigrated)
+			return s, nil
 		}
 		q.Set("mode", "ro")
 		q.Add("_pragma", "query_only(1)")
@@ -166,7 +167,7 @@ func connectSQLite(ctx context.Context, rawURL, dir, where string, readOnly bool
 		db.Close()
 		return nil, fmt.Errorf("connect to metadata database %s: %w", where, err)
 	}
-	return &Store{db: db, dialect: sqliteDialect, now: time.Now, where: where, readOnly: readOnly}, nil
+	return newStore(db, sqliteDialect, where, readOnly), nil
 }
 
 // fileURIPath escapes the characters that end a path in a file: URI.
@@ -183,9 +184,30 @@ func (s *Store) hasTables(ctx context.Context) (bool, error) {
 	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, q).Scan(&n); err != nil {
-		return false, err
+		return false, fmt.Errorf("look for bic's tables: %w", err)
 	}
 	return n > 0, nil
+}
+
+// PostgreSQL error codes that bic tells apart
+// (https://www.postgresql.org/docs/current/errcodes-appendix.html).
+const (
+	pgUniqueViolation = "23505"
+	pgDuplicateSchema = "42P06"
+)
+
+// pgCode reports whether err is a PostgreSQL error with one of the codes.
+func pgCode(err error, codes ...string) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	for _, c := range codes {
+		if pe.Code == c {
+			return true
+		}
+	}
+	return false
 }
 
 // createSearchPathSchema creates the schema that a postgres URL's
@@ -201,7 +223,7 @@ func createSearchPathSchema(ctx context.Context, db *sql.DB, searchPath string) 
 	if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoted); err != nil {
 		// Two processes creating it at once: one of them loses the race on
 		// the catalog's unique index, and the schema exists either way.
-		if msg := err.Error(); strings.Contains(msg, "23505") || strings.Contains(msg, "42P06") {
+		if pgCode(err, pgUniqueViolation, pgDuplicateSchema) {
 			return nil
 		}
 		return fmt.Errorf("create metadata schema %s: %w", schema, err)

@@ -14,10 +14,14 @@ import (
 
 // Environment is a named deployment of a project: prod, staging, pr-42.
 type Environment struct {
-	Name      string
-	Kind      string // persistent or preview
-	Base      string // previews: the environment they start from
-	Revision  int    // the current revision's number, 0 before the first apply
+	Name     string
+	Kind     EnvKind
+	Base     string // previews: the environment they start from
+	Revision int    // the current revision's number, 0 before the first apply
+	// Live is the number of the revision whose release is served, 0 until
+	// a publish job is done. It differs from Revision while jobs run, and
+	// after a revision failed.
+	Live      int
 	ExpiresAt time.Time
 	CreatedAt time.Time
 }
@@ -26,7 +30,7 @@ type Environment struct {
 type Revision struct {
 	Env          string
 	Number       int
-	Status       string // pending, live or failed
+	Status       RevisionStatus
 	Source       string // apply, rollback or preview
 	RollbackOf   int
 	ManifestHash string
@@ -36,7 +40,10 @@ type Revision struct {
 	AppliedAt    time.Time
 	Objects      int
 	Jobs         int
-	Current      bool
+	// Current: the environment's latest definitions, what plan diffs
+	// against. Live: the revision whose release is served.
+	Current bool
+	Live    bool
 }
 
 // Environment reads one environment.
@@ -60,8 +67,8 @@ func (s *Store) environments(ctx context.Context, where string, args ...any) ([]
 	if s.noTables != nil {
 		return nil, s.noTables
 	}
-	rows, err := s.query(ctx, `SELECT e.name, e.kind, coalesce(e.base, ''), coalesce(r.number, 0), e.expires_at, e.created_at
-		FROM environments e LEFT JOIN revisions r ON r.id = e.current_revision `+where+` ORDER BY e.name`, args...)
+	rows, err := s.query(ctx, `SELECT e.name, e.kind, coalesce(e.base, ''), coalesce(r.number, 0), coalesce(l.number, 0), e.expires_at, e.created_at
+		FROM environments e LEFT JOIN revisions r ON r.id = e.current_revision LEFT JOIN revisions l ON l.id = e.live_revision `+where+` ORDER BY e.name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read environments: %w", err)
 	}
@@ -70,19 +77,32 @@ func (s *Store) environments(ctx context.Context, where string, args ...any) ([]
 	for rows.Next() {
 		var e Environment
 		var expires, created any
-		if err := rows.Scan(&e.Name, &e.Kind, &e.Base, &e.Revision, &expires, &created); err != nil {
+		if err := rows.Scan(&e.Name, &e.Kind, &e.Base, &e.Revision, &e.Live, &expires, &created); err != nil {
 			return nil, fmt.Errorf("read environments: %w", err)
 		}
-		e.ExpiresAt, _ = scanTime(expires)
-		e.CreatedAt, _ = scanTime(created)
+		if e.ExpiresAt, err = scanTime(expires); err != nil {
+			return nil, fmt.Errorf("read environment %s: expires_at: %w", e.Name, err)
+		}
+		if e.CreatedAt, err = scanTime(created); err != nil {
+			return nil, fmt.Errorf("read environment %s: created_at: %w", e.Name, err)
+		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read environments: %w", err)
+	}
+	return out, nil
 }
 
-// Snapshot reads the objects of an environment's current revision. An
-// environment that does not exist yet has an empty snapshot at revision 0,
-// and so has every environment of a database without bic's tables.
+// Snapshot is what a plan of env diffs against. Its Revision is the
+// current revision's number (an apply of the plan checks that it is still
+// current); its objects are those of the newest revision of env that has
+// not failed — normally the current one. After a failed revision that is
+// the live one (or a newer pending one), so everything the failed
+// revision changed is planned again, its failed jobs included, instead of
+// being hidden behind the failed revision's hashes. An environment whose
+// every revision failed, one that does not exist yet, and every
+// environment of a database without bic's tables, have no objects.
 func (s *Store) Snapshot(ctx context.Context, env string) (compiler.Snapshot, error) {
 	snap := compiler.Snapshot{Env: env, Objects: map[string]compiler.SnapshotObject{}}
 	if s.noTables != nil {
@@ -99,7 +119,15 @@ func (s *Store) Snapshot(ctx context.Context, env string) (compiler.Snapshot, er
 	if e.Revision == 0 {
 		return snap, nil
 	}
-	return snap, s.readObjects(ctx, env, e.Revision, snap.Objects)
+	var against sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, s.dialect.rebind(`SELECT max(number) FROM revisions WHERE env = ? AND status <> ?`),
+		env, RevisionFailed).Scan(&against); err != nil {
+		return snap, fmt.Errorf("read the newest revision of %s that has not failed: %w", env, err)
+	}
+	if !against.Valid {
+		return snap, nil
+	}
+	return snap, s.readObjects(ctx, env, int(against.Int64), snap.Objects)
 }
 
 func (s *Store) readObjects(ctx context.Context, env string, number int, into map[string]compiler.SnapshotObject) error {
@@ -112,11 +140,14 @@ func (s *Store) readObjects(ctx context.Context, env string, number int, into ma
 	for rows.Next() {
 		var id, hash string
 		if err := rows.Scan(&id, &hash); err != nil {
-			return err
+			return fmt.Errorf("read objects of %s revision %d: %w", env, number, err)
 		}
 		into[id] = compiler.SnapshotObject{Hash: hash}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read objects of %s revision %d: %w", env, number, err)
+	}
+	return nil
 }
 
 // LoadSpecs fills in the stored specs of the given objects of a snapshot,
@@ -139,7 +170,7 @@ func (s *Store) LoadSpecs(ctx context.Context, snap *compiler.Snapshot, ids []st
 			var hash, id, spec string
 			if err := rows.Scan(&hash, &id, &spec); err != nil {
 				rows.Close()
-				return err
+				return fmt.Errorf("read specs: %w", err)
 			}
 			if o, ok := snap.Objects[id]; ok && o.Hash == hash {
 				o.Spec = json.RawMessage(spec)
@@ -148,7 +179,7 @@ func (s *Store) LoadSpecs(ctx context.Context, snap *compiler.Snapshot, ids []st
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return err
+			return fmt.Errorf("read specs: %w", err)
 		}
 	}
 	return nil
@@ -185,23 +216,40 @@ func (s *Store) History(ctx context.Context, env string) ([]Revision, error) {
 		if err := rows.Scan(&r.Number, &r.Status, &r.Source, &r.RollbackOf, &r.ManifestHash, &r.GitCommit, &r.GitAuthor, &r.AppliedBy, &at, &r.Objects, &r.Jobs); err != nil {
 			return nil, fmt.Errorf("read history of %s: %w", env, err)
 		}
-		r.AppliedAt, _ = scanTime(at)
+		if r.AppliedAt, err = scanTime(at); err != nil {
+			return nil, fmt.Errorf("read history of %s: revision %d: applied_at: %w", env, r.Number, err)
+		}
 		r.Current = r.Number == e.Revision
+		r.Live = r.Number == e.Live
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", env, err)
+	}
+	return out, nil
 }
 
-// Manifest reads the manifest a revision was applied with.
+// Manifest reads the manifest a revision was applied with. Manifests are
+// cached by their hash, so the jobs of one revision (and revisions that
+// share definitions) decode it once; the result is shared and must not be
+// modified.
 func (s *Store) Manifest(ctx context.Context, env string, number int) (*compiler.Manifest, error) {
 	if s.noTables != nil {
 		return nil, s.noTables
 	}
-	var raw string
-	err := s.db.QueryRowContext(ctx, s.dialect.rebind(`SELECT manifest FROM revisions WHERE env = ? AND number = ?`), env, number).Scan(&raw)
+	var hash string
+	err := s.db.QueryRowContext(ctx, s.dialect.rebind(`SELECT manifest_hash FROM revisions WHERE env = ? AND number = ?`), env, number).Scan(&hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s revision %d: %w", env, number, ErrNoRevision)
 	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s revision %d: %w", env, number, err)
+	}
+	if m := s.cachedManifest(hash); m != nil {
+		return m, nil
+	}
+	var raw string
+	err = s.db.QueryRowContext(ctx, s.dialect.rebind(`SELECT manifest FROM revisions WHERE env = ? AND number = ?`), env, number).Scan(&raw)
 	if err != nil {
 		return nil, fmt.Errorf("read %s revision %d: %w", env, number, err)
 	}
@@ -209,34 +257,26 @@ func (s *Store) Manifest(ctx context.Context, env string, number int) (*compiler
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
 		return nil, fmt.Errorf("decode %s revision %d: %w", env, number, err)
 	}
+	s.decodes.Add(1)
+	s.cacheManifest(hash, &m)
 	return &m, nil
 }
 
-// JobRow is one job of the outbox.
-type JobRow struct {
-	compiler.Job
-	Status   string
-	Attempts int
+// manifestCacheSize bounds the manifest cache: a runner works on a few
+// revisions at a time.
+const manifestCacheSize = 16
+
+func (s *Store) cachedManifest(hash string) *compiler.Manifest {
+	s.manifestMu.Lock()
+	defer s.manifestMu.Unlock()
+	return s.manifests[hash]
 }
 
-// Jobs lists the jobs an environment's revision enqueued.
-func (s *Store) Jobs(ctx context.Context, env string, number int) ([]JobRow, error) {
-	if s.noTables != nil {
-		return nil, s.noTables
+func (s *Store) cacheManifest(hash string, m *compiler.Manifest) {
+	s.manifestMu.Lock()
+	defer s.manifestMu.Unlock()
+	if len(s.manifests) >= manifestCacheSize {
+		clear(s.manifests)
 	}
-	rows, err := s.query(ctx, `SELECT j.job_key, j.kind, j.object_id, j.inputs_hash, j.status, j.attempts
-		FROM jobs j JOIN revisions r ON r.id = j.revision_id WHERE r.env = ? AND r.number = ? ORDER BY j.job_key`, env, number)
-	if err != nil {
-		return nil, fmt.Errorf("read jobs: %w", err)
-	}
-	defer rows.Close()
-	var out []JobRow
-	for rows.Next() {
-		var j JobRow
-		if err := rows.Scan(&j.Key, &j.Kind, &j.ObjectID, &j.InputsHash, &j.Status, &j.Attempts); err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
+	s.manifests[hash] = m
 }

@@ -12,7 +12,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/bic-dev/bic/compiler"
 )
 
 // Store is an open metadata database.
@@ -28,6 +32,16 @@ type Store struct {
 	// (or a SQLite file not there yet, when db is nil), is what reads of
 	// anything but an empty snapshot return.
 	noTables error
+
+	// maxAttempts is how many times a job runs before it fails for good.
+	maxAttempts int
+
+	// manifests caches decoded manifests by manifest_hash: every job of a
+	// revision needs the same one, and decoding it per job is waste.
+	manifestMu sync.Mutex
+	manifests  map[string]*compiler.Manifest
+	// decodes counts manifests decoded, for the cache's test.
+	decodes atomic.Int64
 
 	// afterObjects, when set by a test, runs inside Apply's transaction
 	// after the objects are written: the place to kill an apply halfway.
@@ -63,14 +77,32 @@ func (s *Store) DB() *sql.DB { return s.db }
 // Dialect names the database: postgres or sqlite.
 func (s *Store) Dialect() string { return s.dialect.name }
 
-// SetClock replaces time.Now, for tests of expiry.
+// SetClock replaces time.Now, for tests of expiry and retries. The store's
+// clock is the one time source of the lifecycle: a job's as_of, run_at and
+// retry times all come from it.
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// DefaultMaxAttempts is how many times a job runs before it fails for good,
+// unless SetMaxAttempts says otherwise.
+const DefaultMaxAttempts = 3
+
+// SetMaxAttempts sets how many times a job runs before Fail fails it, and
+// its revision, for good.
+func (s *Store) SetMaxAttempts(n int) { s.maxAttempts = max(n, 1) }
+
+func newStore(db *sql.DB, d dialect, where string, readOnly bool) *Store {
+	return &Store{db: db, dialect: d, now: time.Now, where: where, readOnly: readOnly,
+		maxAttempts: DefaultMaxAttempts, manifests: map[string]*compiler.Manifest{}}
+}
 
 // dialect is the SQL that differs between PostgreSQL and SQLite.
 type dialect struct {
 	name string
 	// rebind turns ? placeholders into the database's own.
 	rebind func(q string) string
+	// forUpdate ends a claim's SELECT: it locks the rows it returns and
+	// skips those another claimer holds.
+	forUpdate string
 	// lockEnv serializes writers of one environment inside a transaction.
 	lockEnv func(ctx context.Context, tx *sql.Tx, env string) error
 	// ts converts a time for a query argument; parseTS reads one back.
@@ -92,6 +124,7 @@ var postgresDialect = dialect{
 		}
 		return b.String()
 	},
+	forUpdate: " FOR UPDATE OF j SKIP LOCKED",
 	lockEnv: func(ctx context.Context, tx *sql.Tx, env string) error {
 		// Held until the transaction ends; applies to other environments go on.
 		_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext($1))", "bic-env:"+env)
@@ -103,10 +136,17 @@ var postgresDialect = dialect{
 var sqliteDialect = dialect{
 	name:   "sqlite",
 	rebind: func(q string) string { return q },
-	// BEGIN IMMEDIATE already holds the database's write lock.
-	lockEnv: func(context.Context, *sql.Tx, string) error { return nil },
-	ts:      func(t time.Time) any { return t.UTC().Format(time.RFC3339Nano) },
+	// BEGIN IMMEDIATE already holds the database's write lock, which
+	// makes claimers go one at a time.
+	forUpdate: "",
+	lockEnv:   func(context.Context, *sql.Tx, string) error { return nil },
+	// A fixed width, so that timestamps compare as text (run_at <= now).
+	ts: func(t time.Time) any { return t.UTC().Format(sqliteTime) },
 }
+
+// sqliteTime is how SQLite columns hold a timestamp: RFC 3339 in UTC with
+// all nine digits of the fraction, so that text order is time order.
+const sqliteTime = "2006-01-02T15:04:05.000000000Z07:00"
 
 // scanTime reads a timestamp column of either dialect.
 func scanTime(v any) (time.Time, error) {

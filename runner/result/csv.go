@@ -12,17 +12,23 @@ import (
 
 // WriteCSV writes RFC 4180 CSV: UTF-8, a header row of column names, CRLF
 // line ends, fields quoted only when they must be. NULL is an empty field.
-// It streams row by row and returns the number of data rows written.
+// A text cell that a spreadsheet would run as a formula (see
+// appendCSVText) starts with a single quote. It streams row by row and
+// returns the number of data rows written.
 func WriteCSV(w io.Writer, rows Rows) (int, error) {
+	return encode(rows, csvEncoding(w, rows.Columns()))
+}
+
+func csvEncoding(w io.Writer, cols []warehouse.Column) encoding {
 	var head []byte
-	for i, c := range rows.Columns() {
+	for i, c := range cols {
 		if i > 0 {
 			head = append(head, ',')
 		}
-		head = appendCSVField(head, c.Name)
+		head = appendCSVText(head, c.Name)
 	}
 	head = append(head, '\r', '\n')
-	return encode(w, rows, head, func(buf []byte, _ int, row []any) []byte {
+	return encoding{w: w, head: head, appendRow: func(buf []byte, _ int, row []any) []byte {
 		for i, v := range row {
 			if i > 0 {
 				buf = append(buf, ',')
@@ -30,7 +36,7 @@ func WriteCSV(w io.Writer, rows Rows) (int, error) {
 			buf = appendCSVValue(buf, v)
 		}
 		return append(buf, '\r', '\n')
-	}, nil)
+	}}
 }
 
 func appendCSVValue(buf []byte, v any) []byte {
@@ -47,12 +53,24 @@ func appendCSVValue(buf []byte, v any) []byte {
 		}
 		return strconv.AppendFloat(buf, v, 'f', -1, 64)
 	case warehouse.Decimal:
+		// A number, so -3.5 stays a number for the spreadsheet.
 		return appendCSVField(buf, string(v))
 	case string:
-		return appendCSVField(buf, v)
+		return appendCSVText(buf, v)
 	default:
-		return appendCSVField(buf, fmt.Sprint(v))
+		return appendCSVText(buf, fmt.Sprint(v))
 	}
+}
+
+// appendCSVText writes a text cell. One that starts with = + - @, a tab or
+// a carriage return would run as a formula in a spreadsheet (CSV
+// injection), so it is prefixed with a single quote, as OWASP recommends.
+// Only text is prefixed: numbers are written as numbers.
+func appendCSVText(buf []byte, s string) []byte {
+	if s != "" && strings.IndexByte("=+-@\t\r", s[0]) >= 0 {
+		s = "'" + s
+	}
+	return appendCSVField(buf, s)
 }
 
 // appendCSVField quotes a field that holds a comma, quote, CR or LF, or

@@ -4,7 +4,6 @@
 package result
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"math"
@@ -16,7 +15,7 @@ import (
 
 // EncoderVersion changes whenever the encoded bytes of a result change; it
 // is part of every cache key.
-const EncoderVersion = "2"
+const EncoderVersion = "3"
 
 // Rows is what the encoders read: warehouse.Rows without Close.
 type Rows interface {
@@ -31,8 +30,30 @@ type Rows interface {
 // (dimensions and source). Decimals keep all their digits; times are
 // ISO 8601 strings. It returns the number of rows written.
 func WriteJSON(w io.Writer, rows Rows) (int, error) {
+	return encode(rows, jsonEncoding(w, rows.Columns()))
+}
+
+// WriteJSONAndCSV writes the JSON document of WriteJSON to jsonW and the
+// CSV of WriteCSV to csvW in one pass over rows, as a chart_data job does:
+// the warehouse is read once and nothing is held but two buffers. It
+// returns the number of rows written.
+func WriteJSONAndCSV(rows Rows, jsonW, csvW io.Writer) (int, error) {
+	cols := rows.Columns()
+	return encode(rows, jsonEncoding(jsonW, cols), csvEncoding(csvW, cols))
+}
+
+// encoding is one output of encode: head, each row as appendRow writes
+// it, then tail.
+type encoding struct {
+	w         io.Writer
+	head      []byte
+	appendRow func(buf []byte, n int, row []any) []byte
+	tail      []byte
+}
+
+func jsonEncoding(w io.Writer, cols []warehouse.Column) encoding {
 	head := []byte(`{"columns":[`)
-	for i, c := range rows.Columns() {
+	for i, c := range cols {
 		if i > 0 {
 			head = append(head, ',')
 		}
@@ -43,7 +64,7 @@ func WriteJSON(w io.Writer, rows Rows) (int, error) {
 		head = append(head, '}')
 	}
 	head = append(head, `],"rows":[`...)
-	return encode(w, rows, head, func(buf []byte, n int, row []any) []byte {
+	return encoding{w: w, head: head, tail: []byte("]}\n"), appendRow: func(buf []byte, n int, row []any) []byte {
 		if n > 0 {
 			buf = append(buf, ',')
 		}
@@ -55,33 +76,43 @@ func WriteJSON(w io.Writer, rows Rows) (int, error) {
 			buf = appendJSONValue(buf, v)
 		}
 		return append(buf, ']')
-	}, []byte("]}\n"))
+	}}
 }
 
-// encode streams rows through a 64 KiB buffer: head, each row as
-// appendRow writes it, then tail. Nothing is held but the buffer.
-func encode(w io.Writer, rows Rows, head []byte, appendRow func(buf []byte, n int, row []any) []byte, tail []byte) (int, error) {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	buf := append(make([]byte, 0, 256), head...)
+// flushAt is how much encoded output a buffer holds before it is written.
+const flushAt = 32 << 10
+
+// encode streams rows once into every encoding, each through its own
+// buffer that is written out whenever it passes flushAt. Nothing is held
+// but the buffers.
+func encode(rows Rows, encs ...encoding) (int, error) {
+	bufs := make([][]byte, len(encs))
+	for i, e := range encs {
+		bufs[i] = append(make([]byte, 0, flushAt+4<<10), e.head...)
+	}
 	n := 0
 	for rows.Next() {
-		buf = appendRow(buf, n, rows.Values())
-		n++
-		if len(buf) > 32<<10 {
-			if _, err := bw.Write(buf); err != nil {
-				return n, err
+		row := rows.Values()
+		for i, e := range encs {
+			bufs[i] = e.appendRow(bufs[i], n, row)
+			if len(bufs[i]) > flushAt {
+				if _, err := e.w.Write(bufs[i]); err != nil {
+					return n, err
+				}
+				bufs[i] = bufs[i][:0]
 			}
-			buf = buf[:0]
 		}
+		n++
 	}
 	if err := rows.Err(); err != nil {
 		return n, err
 	}
-	buf = append(buf, tail...)
-	if _, err := bw.Write(buf); err != nil {
-		return n, err
+	for i, e := range encs {
+		if _, err := e.w.Write(append(bufs[i], e.tail...)); err != nil {
+			return n, err
+		}
 	}
-	return n, bw.Flush()
+	return n, nil
 }
 
 func appendJSONValue(buf []byte, v any) []byte {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/bic-dev/bic/runner/warehouse"
 )
 
@@ -157,3 +159,94 @@ func BenchmarkEncoders(b *testing.B) {
 		}
 	}
 }
+
+// TestCSVFormulaInjection: a text cell that a spreadsheet would run as a
+// formula is prefixed with a single quote; numbers, negative ones too, are not.
+func TestCSVFormulaInjection(t *testing.T) {
+	r := &Result{
+		Columns: []warehouse.Column{{Name: "name", Type: "string"}, {Name: "n", Type: "integer"}, {Name: "x", Type: "number"}, {Name: "d", Type: "decimal"}},
+		Values: [][]any{
+			{"=HYPERLINK(\"http://evil\")", "+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "plain", "a=b", ""},
+			{int64(-3), int64(1), int64(2), int64(3), int64(4), int64(5), int64(6), int64(7), nil},
+			{-3.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, nil},
+			{warehouse.Decimal("-3.50"), warehouse.Decimal("1"), warehouse.Decimal("2"), warehouse.Decimal("3"), warehouse.Decimal("4"), warehouse.Decimal("5"), warehouse.Decimal("6"), warehouse.Decimal("7"), nil},
+		},
+		Rows: 9,
+	}
+	var buf bytes.Buffer
+	if _, err := WriteCSV(&buf, r.Iter()); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(strings.NewReader(buf.String())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"name", "n", "x", "d"},
+		{"'=HYPERLINK(\"http://evil\")", "-3", "-3.5", "-3.50"},
+		{"'+1", "1", "1", "1"},
+		{"'-2+3", "2", "2", "2"},
+		{"'@SUM(A1)", "3", "3", "3"},
+		{"'\tcmd", "4", "4", "4"},
+		{"'\rcmd", "5", "5", "5"},
+		{"plain", "6", "6", "6"},
+		{"a=b", "7", "7", "7"},
+		{"", "", "", ""},
+	}
+	if diff := cmp.Diff(want, recs); diff != "" {
+		t.Errorf("CSV records (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(buf.String(), "\"'\rcmd\"") {
+		t.Errorf("a carriage return cell is not quoted and prefixed: %q", buf.String())
+	}
+}
+
+// TestWriteJSONAndCSV: one pass over the rows writes the same bytes as the
+// two encoders do separately.
+func TestWriteJSONAndCSV(t *testing.T) {
+	var wantJSON, wantCSV, gotJSON, gotCSV bytes.Buffer
+	if _, err := WriteJSON(&wantJSON, sample().Iter()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteCSV(&wantCSV, sample().Iter()); err != nil {
+		t.Fatal(err)
+	}
+	once := &onceRows{Rows: sample().Iter()}
+	n, err := WriteJSONAndCSV(once, &gotJSON, &gotCSV)
+	if err != nil || n != 3 {
+		t.Fatalf("WriteJSONAndCSV = %d, %v", n, err)
+	}
+	if once.nexts != 4 {
+		t.Errorf("Next called %d times, want 4: the rows are read once", once.nexts)
+	}
+	if gotJSON.String() != wantJSON.String() {
+		t.Errorf("JSON:\n%s\nwant\n%s", gotJSON.String(), wantJSON.String())
+	}
+	if gotCSV.String() != wantCSV.String() {
+		t.Errorf("CSV:\n%q\nwant\n%q", gotCSV.String(), wantCSV.String())
+	}
+	// Large enough to flush mid-stream, the two outputs still agree.
+	gotJSON.Reset()
+	gotCSV.Reset()
+	wantJSON.Reset()
+	if _, err := WriteJSONAndCSV(newGenerated(20_000), &gotJSON, &gotCSV); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteJSON(&wantJSON, newGenerated(20_000)); err != nil {
+		t.Fatal(err)
+	}
+	if gotJSON.String() != wantJSON.String() || strings.Count(gotCSV.String(), "\r\n") != 20_001 {
+		t.Errorf("large result: JSON equal %v, CSV lines %d", gotJSON.String() == wantJSON.String(), strings.Count(gotCSV.String(), "\r\n"))
+	}
+	rows := failingRows{sample().Iter().(*resultRows)}
+	if _, err := WriteJSONAndCSV(rows, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+		t.Error("WriteJSONAndCSV hid the rows' error")
+	}
+}
+
+type onceRows struct {
+	Rows
+	nexts int
+}
+
+func (r *onceRows) Next() bool { r.nexts++; return r.Rows.Next() }

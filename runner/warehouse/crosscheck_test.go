@@ -2,6 +2,7 @@ package warehouse_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/compiler/filterstate"
 	"github.com/bic-dev/bic/runner/result"
 	"github.com/bic-dev/bic/runner/servicetest"
 	"github.com/bic-dev/bic/runner/warehouse"
@@ -168,7 +170,12 @@ func TestFilterInjection(t *testing.T) {
 	}
 	before := map[string]int64{"duckdb": count(duck), "postgres": count(pg)}
 	for _, v := range []string{`x' OR '1'='1`, `"; drop table orders; --`, `'); DROP TABLE orders; --`} {
-		for _, state := range []compiler.FilterState{{"country": []any{v}}, {"channel": v}} {
+		// A filter with a list of allowed values refuses anything else
+		// before any SQL is written.
+		if _, err := m.PlanChart("sales/revenue_by_month", compiler.FilterState{"channel": v}, now); !errors.Is(err, filterstate.ErrInvalidValue) {
+			t.Errorf("channel %q: PlanChart err = %v, want ErrInvalidValue", v, err)
+		}
+		for _, state := range []compiler.FilterState{{"country": []any{v}}, {"country": v}} {
 			q, err := m.PlanChart("sales/revenue_by_month", state, now)
 			if err != nil {
 				t.Fatal(err)

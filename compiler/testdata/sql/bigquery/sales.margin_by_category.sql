@@ -23,4 +23,4 @@ WHERE (status) IN (@p1, @p2, @p3)
 GROUP BY 1
 ORDER BY 2 DESC NULLS LAST, 1 NULLS LAST
 LIMIT 10000
--- args: ["pending","shipped","completed"]
+-- args: ["completed","pending","shipped"]

@@ -7,4 +7,4 @@ WHERE (status) IN (@p1, @p2, @p3)
 GROUP BY 1, 2
 ORDER BY 3 DESC NULLS LAST, 1 NULLS LAST, 2 NULLS LAST
 LIMIT 10000
--- args: ["pending","shipped","completed"]
+-- args: ["completed","pending","shipped"]

@@ -30,4 +30,4 @@ WHERE (status) IN (@p1, @p2)
 GROUP BY 1, 2, 3
 ORDER BY 5 DESC NULLS LAST, 1 NULLS LAST, 2 NULLS LAST, 3 NULLS LAST
 LIMIT 20
--- args: ["shipped","completed","pending","shipped","completed","2025-10-01 00:00:00","2026-01-01 00:00:00"]
+-- args: ["shipped","completed","completed","pending","shipped","2025-10-01 00:00:00","2026-01-01 00:00:00"]

@@ -34,4 +34,4 @@ SELECT
 FROM "bic_bounds"
 JOIN "bic_periods" AS "cur" ON "cur"."bic_side" = 'current'
 LEFT JOIN "bic_periods" AS "prev" ON "prev"."bic_side" = 'previous'
--- args: ["pending","shipped","completed","pending","shipped","completed"]
+-- args: ["completed","pending","shipped","completed","pending","shipped"]

@@ -7,4 +7,4 @@ WHERE (status) IN ($1, $2, $3)
 GROUP BY 1, 2
 ORDER BY 1 NULLS LAST, 2 NULLS LAST
 LIMIT 10000
--- args: ["pending","shipped","completed"]
+-- args: ["completed","pending","shipped"]

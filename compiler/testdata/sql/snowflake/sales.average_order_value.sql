@@ -3,4 +3,4 @@ SELECT
 FROM orders
 WHERE (status) IN (?, ?, ?)
 LIMIT 10000
--- args: ["pending","shipped","completed"]
+-- args: ["completed","pending","shipped"]

@@ -7,4 +7,4 @@ WHERE (status) != ?
 GROUP BY 1
 ORDER BY 2 DESC NULLS LAST, 1 NULLS LAST
 LIMIT 10
--- args: ["cancelled","pending","shipped","completed"]
+-- args: ["cancelled","completed","pending","shipped"]

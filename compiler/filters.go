@@ -1,0 +1,42 @@
+package compiler
+
+import (
+	"fmt"
+
+	"github.com/bic-dev/bic/compiler/filterstate"
+)
+
+// FilterDashboard describes a dashboard's filters as filterstate needs
+// them, each with the type of the dimension it filters. It is what the
+// server is given to normalise a viewer's state without the compiler.
+func (m *Manifest) FilterDashboard(name string) (filterstate.Dashboard, bool) {
+	d, ok := m.Dashboard(name)
+	if !ok {
+		return filterstate.Dashboard{}, false
+	}
+	out := filterstate.Dashboard{Name: name, Filters: make([]filterstate.Filter, len(d.Spec.Filters))}
+	for i, f := range d.Spec.Filters {
+		typ := ""
+		if ds, ok := m.Dataset(f.Dataset); ok {
+			typ = ds.Spec.Dimensions[f.Dimension].Type
+		}
+		out.Filters[i] = filterstate.Filter{Name: f.Name, Type: f.Type, ValueType: typ, Default: f.Default, Values: f.Values, Required: f.Required}
+	}
+	return out, true
+}
+
+// NormalizeState is filterstate.Normalize for a dashboard of the manifest:
+// defaults applied, names and values checked, multi-select values sorted.
+func (m *Manifest) NormalizeState(dashboard string, state FilterState) (filterstate.State, error) {
+	d, ok := m.FilterDashboard(dashboard)
+	if !ok {
+		return nil, fmt.Errorf("no dashboard %q", dashboard)
+	}
+	return filterstate.Normalize(d, state)
+}
+
+// DefaultState is a dashboard's state when a viewer chose nothing: every
+// filter at its default. Its chart_data jobs precompute it.
+func (m *Manifest) DefaultState(dashboard string) (filterstate.State, error) {
+	return m.NormalizeState(dashboard, nil)
+}
