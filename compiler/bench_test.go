@@ -66,7 +66,7 @@ func BenchmarkPlanChart(b *testing.B) {
 	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 	for _, dialect := range []string{"duckdb", "postgres", "snowflake", "bigquery"} {
 		b.Run(dialect, func(b *testing.B) {
-			d := Dialects[dialect]
+			d := mustDialect(b, dialect)
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
@@ -91,7 +91,7 @@ func BenchmarkPlanChartLarge(b *testing.B) {
 	}
 	m := res.Manifest
 	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
-	d := Dialects["postgres"]
+	d := mustDialect(b, "postgres")
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

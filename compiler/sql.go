@@ -13,128 +13,11 @@ type SQL struct {
 	Args []any
 }
 
-// Dialect writes the parts of SQL that differ between warehouses.
-type Dialect struct {
-	Name string
-	// Placeholder returns the n-th (1-based) parameter marker.
-	Placeholder func(n int) string
-	// Quote quotes an identifier that bic generates (a column alias).
-	Quote func(name string) string
-	// Trunc truncates a wall-clock time expression (as Time writes it) to
-	// a grain or a finer unit (minute).
-	Trunc func(unit, expr string) string
-	// Time is a time expression as compared with wall-clock bounds.
-	Time func(expr, tz string) string
-	// TimeParam casts a bound wall-clock timestamp string.
-	TimeParam func(placeholder string) string
-	// NumberParam types a bound number where the warehouse would otherwise
-	// infer the column's type and round (PostgreSQL binds 2.5 to a bigint
-	// column as 2).
-	NumberParam func(placeholder string) string
-	// Shift moves a wall-clock time expression n units back, or forward
-	// when n is negative.
-	Shift func(expr, unit string, n int) string
-}
-
-func plainParam(p string) string { return p }
-
-func doubleQuote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
-
-func backQuote(name string) string { return "`" + strings.ReplaceAll(name, "`", "\\`") + "`" }
-
-// intervalShift writes expr moved n units back as expr - INTERVAL, or
-// forward as expr + INTERVAL when n is negative, in the form format gives.
-func intervalShift(format, expr, unit string, n int) string {
-	op := "-"
-	if n < 0 {
-		op, n = "+", -n
-	}
-	k, u := intervalUnits(unit, n)
-	return fmt.Sprintf(format, expr, op, k, u)
-}
-
-func intervalUnits(unit string, n int) (int, string) {
-	switch unit {
-	case "week":
-		return 7 * n, "day"
-	case "quarter":
-		return 3 * n, "month"
-	}
-	return n, unit
-}
-
-// Dialects are the warehouses bic generates SQL for, by connection type.
-var Dialects = map[string]Dialect{
-	"postgres": {
-		Name:        "postgres",
-		Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
-		Quote:       doubleQuote,
-		Trunc:       func(unit, expr string) string { return fmt.Sprintf("date_trunc('%s', %s)", unit, expr) },
-		Time:        func(expr, _ string) string { return expr },
-		TimeParam:   func(p string) string { return "CAST(" + p + " AS timestamp)" },
-		NumberParam: func(p string) string { return "CAST(" + p + " AS numeric)" },
-		Shift: func(expr, unit string, n int) string {
-			return intervalShift("%s %s INTERVAL '%d %s'", expr, unit, n)
-		},
-	},
-	"duckdb": {
-		Name:        "duckdb",
-		Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
-		Quote:       doubleQuote,
-		Trunc:       func(unit, expr string) string { return fmt.Sprintf("date_trunc('%s', %s)", unit, expr) },
-		Time:        func(expr, _ string) string { return expr },
-		TimeParam:   func(p string) string { return "CAST(" + p + " AS TIMESTAMP)" },
-		NumberParam: plainParam,
-		Shift: func(expr, unit string, n int) string {
-			return intervalShift("%s %s INTERVAL '%d %s'", expr, unit, n)
-		},
-	},
-	"snowflake": {
-		Name:        "snowflake",
-		Placeholder: func(int) string { return "?" },
-		Quote:       doubleQuote,
-		Trunc: func(unit, expr string) string {
-			return fmt.Sprintf("DATE_TRUNC('%s', %s)", strings.ToUpper(unit), expr)
-		},
-		Time:        func(expr, _ string) string { return expr },
-		TimeParam:   func(p string) string { return "TO_TIMESTAMP_NTZ(" + p + ")" },
-		NumberParam: plainParam,
-		Shift: func(expr, unit string, n int) string {
-			return fmt.Sprintf("DATEADD(%s, %d, %s)", strings.ToUpper(unit), -n, expr)
-		},
-	},
-	"bigquery": {
-		Name:        "bigquery",
-		Placeholder: func(n int) string { return "@p" + strconv.Itoa(n) },
-		Quote:       backQuote,
-		Trunc: func(unit, expr string) string {
-			u := strings.ToUpper(unit)
-			if u == "WEEK" {
-				u = "ISOWEEK"
-			}
-			return fmt.Sprintf("DATETIME_TRUNC(%s, %s)", expr, u)
-		},
-		// BigQuery TIMESTAMPs are instants: bic works in the project's wall
-		// clock, so they become DATETIMEs in its time zone first.
-		Time:        func(expr, tz string) string { return fmt.Sprintf("DATETIME(%s, '%s')", expr, tz) },
-		TimeParam:   func(p string) string { return "CAST(" + p + " AS DATETIME)" },
-		NumberParam: plainParam,
-		Shift: func(expr, unit string, n int) string {
-			f := "DATETIME_SUB(%s, INTERVAL %d %s)"
-			if n < 0 {
-				f, n = "DATETIME_ADD(%s, INTERVAL %d %s)", -n
-			}
-			k, u := intervalUnits(unit, n)
-			return fmt.Sprintf(f, expr, k, strings.ToUpper(u))
-		},
-	},
-}
-
 // SQL writes the query in its connection's dialect.
 func (q *Query) SQL() (SQL, error) {
-	d, ok := Dialects[q.Dialect]
-	if !ok {
-		return SQL{}, fmt.Errorf("no SQL dialect for connection type %q", q.Dialect)
+	d, err := DialectFor(q.Dialect)
+	if err != nil {
+		return SQL{}, err
 	}
 	return q.SQLFor(d), nil
 }
@@ -219,14 +102,7 @@ func (w *sqlWriter) where(preds []Predicate) {
 func (w *sqlWriter) predicate(p Predicate) string {
 	expr := "(" + p.Expr + ")"
 	param := func(v any) string {
-		ph := w.bind(v)
-		switch p.Type {
-		case "time":
-			return w.d.TimeParam(ph)
-		case "number":
-			return w.d.NumberParam(ph)
-		}
-		return ph
+		return w.d.Param(w.bind(v), p.Type)
 	}
 	if p.Type == "time" {
 		expr = w.d.Time(expr, w.tz)
@@ -305,8 +181,8 @@ func (w *sqlWriter) compare(q *Query) {
 		if until := cmp.Until; !until.IsZero() && !truncate(until, cut).Equal(until) {
 			// A window end inside the last CutUnit cuts the period there.
 			// Bound once per use: Snowflake's ? markers take the values in order.
-			end = "LEAST(" + end + ", " + d.TimeParam(s.bind(wallClock(until))) + ")"
-			prevEnd = "LEAST(" + prevEnd + ", " + d.Shift(d.TimeParam(s.bind(wallClock(until))), cmp.Unit, cmp.N) + ")"
+			end = "LEAST(" + end + ", " + d.Param(s.bind(wallClock(until)), "time") + ")"
+			prevEnd = "LEAST(" + prevEnd + ", " + d.Shift(d.Param(s.bind(wallClock(until)), "time"), cmp.Unit, cmp.N) + ")"
 		}
 		s.b.WriteString("SELECT\n")
 		fmt.Fprintf(&s.b, "  %s,\n", name("period"))
