@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"time"
 )
@@ -47,6 +48,9 @@ func excerptArg(s string) string {
 	}
 	return s
 }
+
+// envNameRE is an environment name: lower case letters, digits, - and _.
+var envNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // envNameFlag is --env: checked when it is set, so that --env ” (an
 // unset CI variable, say) is refused instead of meaning "no environment".

@@ -43,8 +43,9 @@ func newHistoryCmd() *cobra.Command {
 			fmt.Fprintln(tw, "REVISION\tAPPLIED\tBY\tSOURCE\tCOMMIT\tOBJECTS\tJOBS\tSTATUS\tLIVE")
 			live, current := 0, 0
 			for _, r := range revs {
+				liveMark := ""
 				if r.Live {
-					live = r.Number
+					live, liveMark = r.Number, "live"
 				}
 				if r.Current {
 					current = r.Number
@@ -60,10 +61,6 @@ func newHistoryCmd() *cobra.Command {
 				commit := r.GitCommit
 				if len(commit) > 10 {
 					commit = commit[:10]
-				}
-				liveMark := ""
-				if r.Live {
-					liveMark = "live"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", num, r.AppliedAt.UTC().Format(time.DateTime), r.AppliedBy, source, commit, r.Objects, r.Jobs, r.Status, liveMark)
 			}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -33,16 +32,6 @@ func (f *deployFlags) register(cmd *cobra.Command, envDefault string) {
 	f.env = envDefault
 	cmd.Flags().Var(envNameFlag{&f.env}, "env", "the environment")
 	cmd.Flags().StringVar(&f.metadata, "metadata", "", "the metadata database URL (default: $BIC_METADATA_URL, bic.yaml's metadata, or "+defaultMetadataURL+")")
-}
-
-var envNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
-// checkEnv validates an --env value: lower case letters, digits, - and _.
-func (f *deployFlags) checkEnv() error {
-	if f.env != "" && !envNameRE.MatchString(f.env) {
-		return usageErrorf("--env %q: expected lower case letters, digits, - and _ (at most 63), such as prod or pr-42", f.env)
-	}
-	return nil
 }
 
 // metadataURL picks the database: the flag, then $BIC_METADATA_URL, then
@@ -74,9 +63,6 @@ func (f *deployFlags) metadataURL(m *compiler.Manifest) (string, error) {
 // openStore opens the metadata database: read-only for a command that
 // only reads, else migrated to this bic's schema.
 func (f *deployFlags) openStore(ctx context.Context, m *compiler.Manifest) (*metadata.Store, error) {
-	if err := f.checkEnv(); err != nil {
-		return nil, err
-	}
 	url, err := f.metadataURL(m)
 	if err != nil {
 		return nil, &exitError{code: exitRuntime, err: err}

@@ -207,7 +207,7 @@ planned against --base, so it only computes what differs from it.`,
 			case errors.Is(err, metadata.ErrNoEnvironment):
 			case err != nil:
 				return storeError(err)
-			case env.Kind != "preview":
+			case env.Kind != metadata.EnvPreview:
 				return &exitError{code: exitInvalid, err: fmt.Errorf("%s is a persistent environment, not a preview: choose another --env, such as pr-42, or use bic apply --env %s", f.env, f.env)}
 			}
 			p, err := f.plan(cmd, st, m, base)

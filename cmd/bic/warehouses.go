@@ -24,13 +24,10 @@ type warehouses struct {
 	dir string
 }
 
-// Open connects to c, writing result times in loc.
+// Open connects to c with the connector of its type, writing result times
+// in loc.
 func (w warehouses) Open(ctx context.Context, c compiler.Connection, loc *time.Location) (warehouse.Conn, error) {
-	return openWarehouse(ctx, c, warehouse.Options{Env: w.env, ProjectDir: w.dir, Location: loc})
-}
-
-// openWarehouse connects to a connection by its type.
-func openWarehouse(ctx context.Context, c compiler.Connection, opts warehouse.Options) (warehouse.Conn, error) {
+	opts := warehouse.Options{Env: w.env, ProjectDir: w.dir, Location: loc}
 	switch c.Type {
 	case "postgres":
 		return postgres.Open(ctx, c, opts)
