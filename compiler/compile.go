@@ -150,7 +150,7 @@ func bounded(ctx context.Context, timeout time.Duration, f func()) (finished boo
 		defer func() {
 			p := recover()
 			if p != nil {
-				p = fmt.Sprintf("%v\n%s", p, debug.Stack())
+				p = withStack(p)
 			}
 			done <- p
 		}()
@@ -205,6 +205,10 @@ func decode(n *Node, out any) error {
 	return nil
 }
 
+// withStack is a recovered panic value with the stack of the goroutine
+// that panicked, to raise again on another goroutine.
+func withStack(p any) string { return fmt.Sprintf("%v\n%s", p, debug.Stack()) }
+
 // parallel calls f(0) … f(n-1) on every core and waits for all of them;
 // once ctx is done it starts no more calls. A panic in f is raised again
 // here, where the caller can recover it.
@@ -220,7 +224,7 @@ func parallel(ctx context.Context, n int, f func(i int)) {
 			defer wg.Done()
 			defer func() {
 				if p := recover(); p != nil {
-					panicked.CompareAndSwap(nil, fmt.Sprintf("%v\n%s", p, debug.Stack()))
+					panicked.CompareAndSwap(nil, withStack(p))
 					for range next {
 						// Let the feeder finish.
 					}

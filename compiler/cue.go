@@ -3,7 +3,6 @@ package compiler
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -67,7 +66,7 @@ func loadCUE(ctx context.Context, files []cueFile, timeout time.Duration, l *loa
 		r := &cueResult{}
 		defer func() {
 			if p := recover(); p != nil {
-				r.panic = fmt.Sprintf("%v\n%s", p, debug.Stack())
+				r.panic = withStack(p)
 			}
 			done <- r
 		}()

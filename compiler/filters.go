@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/bic-dev/bic/compiler/filterstate"
 )
@@ -10,10 +11,18 @@ import (
 // them, each with the type of the dimension it filters. It is what the
 // server is given to normalise a viewer's state without the compiler.
 func (m *Manifest) FilterDashboard(name string) (filterstate.Dashboard, bool) {
-	d, ok := m.Dashboard(name)
+	d, ok := m.lookup().filterDashboards(m)[name]
 	if !ok {
 		return filterstate.Dashboard{}, false
 	}
+	// A copy: the description is shared by every plan of the manifest.
+	d.Filters = slices.Clone(d.Filters)
+	return d, true
+}
+
+// filterDashboard builds d's description; lookup keeps one per dashboard.
+func (m *Manifest) filterDashboard(d DashboardObject) filterstate.Dashboard {
+	name := d.Spec.Name
 	out := filterstate.Dashboard{Name: name, Filters: make([]filterstate.Filter, len(d.Spec.Filters))}
 	for i, f := range d.Spec.Filters {
 		typ := ""
@@ -22,17 +31,31 @@ func (m *Manifest) FilterDashboard(name string) (filterstate.Dashboard, bool) {
 		}
 		out.Filters[i] = filterstate.Filter{Name: f.Name, Type: f.Type, ValueType: typ, Default: f.Default, Values: f.Values, Required: f.Required}
 	}
-	return out, true
+	return out
 }
 
 // NormalizeState is filterstate.Normalize for a dashboard of the manifest:
 // defaults applied, names and values checked, multi-select values sorted.
 func (m *Manifest) NormalizeState(dashboard string, state FilterState) (filterstate.State, error) {
-	d, ok := m.FilterDashboard(dashboard)
+	d, ok := m.lookup().filterDashboards(m)[dashboard]
 	if !ok {
 		return nil, fmt.Errorf("no dashboard %q", dashboard)
 	}
 	return filterstate.Normalize(d, state)
+}
+
+// planState is NormalizeState for planning, which only reads the state: a
+// state that chooses nothing shares the dashboard's default state, which
+// the manifest index normalises once.
+func (m *Manifest) planState(dashboard string, state FilterState) (filterstate.State, error) {
+	if len(state) == 0 {
+		x := m.lookup()
+		x.filterDashboards(m)
+		if d, ok := x.defaults[dashboard]; ok {
+			return d.state, d.err
+		}
+	}
+	return m.NormalizeState(dashboard, state)
 }
 
 // DefaultState is a dashboard's state when a viewer chose nothing: every

@@ -205,17 +205,13 @@ func (pl *projectLister) list() (projectYAML string, yamlFiles, cueFiles []strin
 				}
 				return nil
 			}
-			switch path.Ext(p) {
-			case ".yaml", ".yml":
-				if pl.named(p) {
-					yamlFiles = append(yamlFiles, p)
-					pl.entries[p] = d
-				}
-			case ".cue":
-				if pl.named(p) {
-					cueFiles = append(cueFiles, p)
-					pl.entries[p] = d
-				}
+			switch {
+			case isYAML(p) && pl.named(p):
+				yamlFiles = append(yamlFiles, p)
+				pl.entries[p] = d
+			case path.Ext(p) == ".cue" && pl.named(p):
+				cueFiles = append(cueFiles, p)
+				pl.entries[p] = d
 			}
 			return nil
 		})

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"sync"
 	"sync/atomic"
 
+	"github.com/bic-dev/bic/compiler/filterstate"
 	"github.com/bic-dev/bic/schema"
 )
 
@@ -142,6 +144,37 @@ func (m *Manifest) Dashboard(name string) (DashboardObject, bool) {
 // project would otherwise scan the lists once per chart.
 type manifestIndex struct {
 	charts, datasets, connections, dashboards map[string]int
+
+	// filters describes each dashboard's filters to filterstate, and
+	// defaults holds each one's default state, both built on first use:
+	// planning a chart would otherwise rebuild its dashboard's description
+	// and normalise its defaults every time.
+	filtersOnce sync.Once
+	filters     map[string]filterstate.Dashboard
+	defaults    map[string]defaultState
+}
+
+// defaultState is a dashboard's normalised default state, or why its
+// defaults do not normalise.
+type defaultState struct {
+	state filterstate.State
+	err   error
+}
+
+// filterDashboards returns every dashboard's filterstate description,
+// building them on first use.
+func (x *manifestIndex) filterDashboards(m *Manifest) map[string]filterstate.Dashboard {
+	x.filtersOnce.Do(func() {
+		x.filters = make(map[string]filterstate.Dashboard, len(m.Dashboards))
+		x.defaults = make(map[string]defaultState, len(m.Dashboards))
+		for _, d := range m.Dashboards {
+			fd := m.filterDashboard(d)
+			x.filters[d.Spec.Name] = fd
+			st, err := filterstate.Normalize(fd, nil)
+			x.defaults[d.Spec.Name] = defaultState{st, err}
+		}
+	})
+	return x.filters
 }
 
 func (x *manifestIndex) covers(m *Manifest) bool {

@@ -216,7 +216,7 @@ func jobsFor(m *Manifest, changed map[string]bool) []Job {
 	}
 	states := map[string]filterstate.State{} // dashboard → its default state
 	for _, d := range m.Dashboards {
-		if st, err := m.DefaultState(d.Spec.Name); err == nil {
+		if st, err := m.planState(d.Spec.Name, nil); err == nil {
 			states[d.Spec.Name] = st
 		}
 	}

@@ -169,7 +169,7 @@ func (m *Manifest) PlanChart(ref string, state FilterState, asOf time.Time) (*Qu
 		return nil, fmt.Errorf("no chart %q: expected DASHBOARD/CHART%s", ref, didYouMean(ref, m.chartRefs()))
 	}
 	dash, _ := m.Dashboard(co.Dashboard)
-	normal, err := m.NormalizeState(co.Dashboard, state)
+	normal, err := m.planState(co.Dashboard, state)
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: %w", ref, err)
 	}

@@ -192,16 +192,18 @@ func (c *shapeChecker) walk(n *Node, s *shape, path []any) {
 	switch n.Kind {
 	case KindMap:
 		suggested := map[string]bool{}
-		present := make(map[string]bool, len(n.Keys))
-		for _, key := range n.Keys {
-			present[key] = true
-		}
-		var missing []string
-		for _, name := range s.names {
-			if !present[name] {
-				missing = append(missing, name)
+		// present is needed only against named fields: a mapping of
+		// patterned names (charts, datasets) can be very large.
+		var present map[string]bool
+		if len(s.names) > 0 {
+			present = make(map[string]bool, len(n.Keys))
+			for _, key := range n.Keys {
+				present[key] = true
 			}
 		}
+		// missing is worked out at the first unknown key, which is rare.
+		var missing []string
+		missingDone := false
 		for i, key := range n.Keys {
 			v := n.Values[i]
 			sub := append(path[:len(path):len(path)], key)
@@ -216,6 +218,14 @@ func (c *shapeChecker) walk(n *Node, s *shape, path []any) {
 				}
 				c.walk(v, s.pattern, sub)
 				continue
+			}
+			if !missingDone {
+				missingDone = true
+				for _, name := range s.names {
+					if !present[name] {
+						missing = append(missing, name)
+					}
+				}
 			}
 			hint := suggest(key, missing)
 			suggested[hint] = true

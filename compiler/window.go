@@ -123,12 +123,12 @@ type cueView struct {
 }
 
 func (v *cueView) encode(n *Node, path []any) any {
+	if n.Kind != KindMap && n.Kind != KindList {
+		return n.Any()
+	}
 	count := len(n.Items)
 	if n.Kind == KindMap {
 		count = len(n.Keys)
-	}
-	if n.Kind != KindMap && n.Kind != KindList {
-		return n.Any()
 	}
 	lo, hi := 0, count
 	if count > cueWindow {

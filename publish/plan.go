@@ -63,14 +63,3 @@ func PlanRollback(ctx context.Context, store *metadata.Store, env string, to int
 func ApplyRollback(ctx context.Context, store *metadata.Store, m *compiler.Manifest, p *compiler.Plan, to int, actor string) (metadata.Revision, error) {
 	return store.Apply(ctx, metadata.ApplyRequest{Env: p.Env, Plan: p, Manifest: m, Source: "rollback", RollbackOf: to, AppliedBy: actor})
 }
-
-// Rollback plans and applies a rollback at once, for callers with nothing
-// to confirm in between (PlanRollback and ApplyRollback otherwise).
-func Rollback(ctx context.Context, store *metadata.Store, env string, to int, actor string) (metadata.Revision, *compiler.Plan, error) {
-	m, p, err := PlanRollback(ctx, store, env, to)
-	if err != nil {
-		return metadata.Revision{}, nil, err
-	}
-	rev, err := ApplyRollback(ctx, store, m, p, to, actor)
-	return rev, p, err
-}

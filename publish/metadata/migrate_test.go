@@ -3,15 +3,12 @@ package metadata_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/bic-dev/bic/publish/metadata"
-	"github.com/bic-dev/bic/runner/servicetest"
 )
 
 // v1Rows is data as bic at schema version 1 wrote it.
@@ -39,24 +36,12 @@ func TestMigrationKeepsVersion1Data(t *testing.T) {
 				url = "sqlite://v1.db"
 				db, err = sql.Open("sqlite", "file:"+filepath.Join(dir, "v1.db")+"?_pragma=foreign_keys(1)")
 			} else {
-				base := servicetest.Postgres(t)
-				schema := fmt.Sprintf("bic_v1_%d", time.Now().UnixNano())
-				admin, aerr := sql.Open("pgx", base)
-				if aerr != nil {
-					t.Fatal(aerr)
-				}
+				var schema string
+				var admin *sql.DB
+				url, schema, admin = pgSchemaURL(t)
 				if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 					t.Fatal(err)
 				}
-				t.Cleanup(func() {
-					admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-					admin.Close()
-				})
-				sep := "?"
-				if strings.Contains(base, "?") {
-					sep = "&"
-				}
-				url = base + sep + "search_path=" + schema
 				db, err = sql.Open("pgx", url)
 			}
 			if err != nil {

@@ -97,7 +97,7 @@ func connect(ctx context.Context, rawURL, dir string, readOnly bool) (*Store, er
 			return nil, fmt.Errorf("read the metadata database at %s: %w", where, err)
 		}
 		if !ok {
-			s.noTables = fmt.Errorf("the metadata database at %s has no bic tables: %w", where, ErrNotMigrated)
+			s.noTables = noTablesError(where)
 		}
 	}
 	return s, nil
@@ -144,7 +144,7 @@ func connectSQLite(ctx context.Context, rawURL, dir, where string, readOnly bool
 	if readOnly {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			s := newStore(nil, sqliteDialect, where, true)
-			s.noTables = fmt.Errorf("the metadata database at %s has no bic tables: %w", where, ErrNotMigrated)
+			s.noTables = noTablesError(where)
 			return s, nil
 		}
 		q.Set("mode", "ro")
@@ -168,6 +168,12 @@ func connectSQLite(ctx context.Context, rawURL, dir, where string, readOnly bool
 		return nil, fmt.Errorf("connect to metadata database %s: %w", where, err)
 	}
 	return newStore(db, sqliteDialect, where, readOnly), nil
+}
+
+// noTablesError is what a read-only store of a database without bic's
+// tables answers to reads of anything but an empty snapshot.
+func noTablesError(where string) error {
+	return fmt.Errorf("the metadata database at %s has no bic tables: %w", where, ErrNotMigrated)
 }
 
 // fileURIPath escapes the characters that end a path in a file: URI.

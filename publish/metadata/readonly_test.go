@@ -21,11 +21,12 @@ import (
 )
 
 // pgSchemaURL is the test server's URL with a search_path of a new schema
-// name, which nothing has created; the returned admin connection sees it.
+// name, which nothing has created; the returned admin connection sees it,
+// and drops the schema when the test ends.
 func pgSchemaURL(t *testing.T) (url, schema string, admin *sql.DB) {
 	t.Helper()
 	base := servicetest.Postgres(t)
-	schema = fmt.Sprintf("bic_ro_%d", time.Now().UnixNano())
+	schema = fmt.Sprintf("bic_test_%d", time.Now().UnixNano())
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)

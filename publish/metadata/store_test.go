@@ -3,7 +3,6 @@ package metadata_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -36,24 +35,11 @@ func stores(t *testing.T) map[string]*metadata.Store {
 		return out
 	}
 	ctx := context.Background()
-	url := servicetest.Postgres(t)
-	schema := fmt.Sprintf("bic_meta_%d", time.Now().UnixNano())
-	admin, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	url, schema, admin := pgSchemaURL(t)
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	})
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	pg, err := metadata.Open(ctx, url+sep+"search_path="+schema, "")
+	pg, err := metadata.Open(ctx, url, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,6 +350,17 @@ func TestCancelledApplyLeavesNothing(t *testing.T) {
 	}
 }
 
+// rollback plans and applies a rollback at once, with nothing to confirm
+// in between.
+func rollback(ctx context.Context, st *metadata.Store, env string, to int, actor string) (metadata.Revision, *compiler.Plan, error) {
+	m, p, err := publish.PlanRollback(ctx, st, env, to)
+	if err != nil {
+		return metadata.Revision{}, nil, err
+	}
+	rev, err := publish.ApplyRollback(ctx, st, m, p, to, actor)
+	return rev, p, err
+}
+
 func TestRollback(t *testing.T) {
 	for name, st := range stores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -371,7 +368,7 @@ func TestRollback(t *testing.T) {
 			m1 := compile(t, project("sum(amount)", nil))
 			apply(t, st, m1, "prod")
 			apply(t, st, compile(t, project("sum(amount - discount)", nil)), "prod")
-			rev, p, err := publish.Rollback(ctx, st, "prod", 1, "test")
+			rev, p, err := rollback(ctx, st, "prod", 1, "test")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -387,10 +384,10 @@ func TestRollback(t *testing.T) {
 					t.Errorf("%s after rollback: %s, want %s", o.ID, snap.Objects[o.ID].Hash, o.Hash)
 				}
 			}
-			if _, _, err := publish.Rollback(ctx, st, "prod", 9, "test"); !errors.Is(err, metadata.ErrNoRevision) {
+			if _, _, err := rollback(ctx, st, "prod", 9, "test"); !errors.Is(err, metadata.ErrNoRevision) {
 				t.Errorf("rollback to a missing revision: err = %v", err)
 			}
-			if _, _, err := publish.Rollback(ctx, st, "prod", 3, "test"); !errors.Is(err, metadata.ErrNoChanges) {
+			if _, _, err := rollback(ctx, st, "prod", 3, "test"); !errors.Is(err, metadata.ErrNoChanges) {
 				t.Errorf("rollback to the current revision: err = %v", err)
 			}
 		})
