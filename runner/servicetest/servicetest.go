@@ -27,3 +27,16 @@ func URL(t testing.TB, env, example string) string {
 func Postgres(t testing.TB) string {
 	return URL(t, "BIC_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 }
+
+// NATS is the URL of a NATS server with JetStream that tests may create
+// streams on (each test its own, by name).
+func NATS(t testing.TB) string {
+	return URL(t, "BIC_TEST_NATS_URL", "nats://127.0.0.1:4222")
+}
+
+// S3 is the storage URL of an S3-compatible server and a bucket that tests
+// may write under (each test its own prefix); credentials come from the
+// standard AWS environment variables.
+func S3(t testing.TB) string {
+	return URL(t, "BIC_TEST_S3_URL", "s3://bic-test?endpoint=127.0.0.1:7070&insecure=1")
+}
