@@ -1,10 +1,8 @@
 package compiler
 
 import (
-	"os"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	"github.com/bic-dev/bic/bench/synth"
 )
@@ -52,55 +50,5 @@ func TestSyntheticProjectCompiles(t *testing.T) {
 	}
 	if got := len(res.Manifest.Charts); got != 120 {
 		t.Fatalf("charts = %d, want 120", got)
-	}
-}
-
-// BenchmarkPlanChart plans every example chart with its default filters and
-// writes its SQL: one op is one chart in one dialect.
-func BenchmarkPlanChart(b *testing.B) {
-	res := mustCompile(b, newTestCompiler(b), os.DirFS("../examples/shop"))
-	if res.Manifest == nil {
-		b.Fatal(res.Diagnostics)
-	}
-	m := res.Manifest
-	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
-	for _, dialect := range []string{"duckdb", "postgres", "snowflake", "bigquery"} {
-		b.Run(dialect, func(b *testing.B) {
-			d := mustDialect(b, dialect)
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				c := m.Charts[i%len(m.Charts)]
-				i++
-				q, err := m.PlanChart(c.Dashboard+"/"+c.Spec.Name, nil, now)
-				if err != nil {
-					b.Fatal(err)
-				}
-				_ = q.SQLFor(d)
-			}
-		})
-	}
-}
-
-// BenchmarkPlanChartLarge plans charts of the 10,000-chart project: the
-// time per chart must not grow with the project.
-func BenchmarkPlanChartLarge(b *testing.B) {
-	res := mustCompile(b, newTestCompiler(b), synthFS(synth.Large))
-	if res.Manifest == nil {
-		b.Fatal(res.Diagnostics[0])
-	}
-	m := res.Manifest
-	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
-	d := mustDialect(b, "postgres")
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		c := m.Charts[(i*7919)%len(m.Charts)]
-		i++
-		q, err := m.PlanChart(c.Dashboard+"/"+c.Spec.Name, nil, now)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_ = q.SQLFor(d)
 	}
 }

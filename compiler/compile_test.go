@@ -6,15 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/rogpeppe/go-internal/txtar"
+	"github.com/bic-dev/bic/compiler/internal/fixture"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -46,58 +44,15 @@ func newTestCompiler(t testing.TB) *Compiler {
 	return New(testSchema)
 }
 
-// fixtureFS builds a project from a txtar archive laid over testdata/base,
-// unless the archive's comment says "nobase". A file whose content is
-// "#delete" removes the base file of that name.
+// fixtureFS builds a project from a txtar archive laid over testdata/base.
 func fixtureFS(t *testing.T, archive string) fstest.MapFS {
 	t.Helper()
-	a, err := txtar.ParseFile(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fsys := fstest.MapFS{}
-	if !strings.Contains(string(a.Comment), "nobase") {
-		err := filepath.WalkDir("testdata/base", func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel("testdata/base", p)
-			fsys[filepath.ToSlash(rel)] = &fstest.MapFile{Data: b}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, f := range a.Files {
-		if strings.TrimSpace(string(f.Data)) == "#delete" {
-			delete(fsys, f.Name)
-			continue
-		}
-		fsys[f.Name] = &fstest.MapFile{Data: f.Data}
-	}
-	return fsys
+	return fixture.FS(t, archive, "testdata/base")
 }
 
 func checkGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("missing golden file (run go test -update): %v", err)
-	}
-	if diff := cmp.Diff(string(want), string(got)); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
+	fixture.Golden(t, path, got, *update)
 }
 
 // TestErrors compiles each bad project in testdata/errors and compares

@@ -7,8 +7,8 @@
 // Manifest come out. It must not import database drivers, NATS, object
 // storage, browsers, net/http or a logger.
 //
-// Its two keys each come from one function: a filter state's key from
-// the leaf package filterstate (which the server imports without the
-// compiler; FilterDashboard describes a dashboard to it), and a query's
-// input key from InputKey, beside the SQL it covers.
+// Plan diffs two manifests and lists the jobs a revision needs. Query
+// planning and SQL are the subpackage query's; its leaf filterstate gives
+// a filter state's key (FilterDashboard describes a dashboard to it, and
+// NormalizeState applies it), and query.InputKey a query's input key.
 package compiler

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/bic-dev/bic/compiler/filterstate"
+	"github.com/bic-dev/bic/compiler/query/filterstate"
 )
 
 // FilterDashboard describes a dashboard's filters as filterstate needs
@@ -36,26 +36,22 @@ func (m *Manifest) filterDashboard(d DashboardObject) filterstate.Dashboard {
 
 // NormalizeState is filterstate.Normalize for a dashboard of the manifest:
 // defaults applied, names and values checked, multi-select values sorted.
-func (m *Manifest) NormalizeState(dashboard string, state FilterState) (filterstate.State, error) {
-	d, ok := m.lookup().filterDashboards(m)[dashboard]
-	if !ok {
-		return nil, fmt.Errorf("no dashboard %q", dashboard)
-	}
-	return filterstate.Normalize(d, state)
-}
-
-// planState is NormalizeState for planning, which only reads the state: a
-// state that chooses nothing shares the dashboard's default state, which
-// the manifest index normalises once.
-func (m *Manifest) planState(dashboard string, state FilterState) (filterstate.State, error) {
+// A state that chooses nothing is the dashboard's default state, which the
+// manifest index normalises once and every caller shares: a returned
+// State is read, never modified.
+func (m *Manifest) NormalizeState(dashboard string, state map[string]any) (filterstate.State, error) {
+	x := m.lookup()
+	dashboards := x.filterDashboards(m)
 	if len(state) == 0 {
-		x := m.lookup()
-		x.filterDashboards(m)
 		if d, ok := x.defaults[dashboard]; ok {
 			return d.state, d.err
 		}
 	}
-	return m.NormalizeState(dashboard, state)
+	d, ok := dashboards[dashboard]
+	if !ok {
+		return nil, fmt.Errorf("no dashboard %q", dashboard)
+	}
+	return filterstate.Normalize(d, state)
 }
 
 // DefaultState is a dashboard's state when a viewer chose nothing: every

@@ -36,6 +36,11 @@ var importLayers = []importLayer{
 		modPath + "schema", modPath + "compiler/...",
 		"cuelang.org/go/...", "github.com/goccy/go-yaml/...", "github.com/robfig/cron/v3",
 	}},
+	// The leaves of query planning: the server imports filterstate and
+	// timewindow without the compiler, and dialect writes SQL fragments.
+	{pkg: modPath + "compiler/query/filterstate", stdlib: true, noStd: ioStdlib, allowed: []string{modPath + "compiler/query/timewindow"}},
+	{pkg: modPath + "compiler/query/timewindow", stdlib: true, noStd: ioStdlib},
+	{pkg: modPath + "compiler/query/dialect", stdlib: true, noStd: ioStdlib},
 	{pkg: modPath + "publish", stdlib: true, allowed: []string{
 		modPath + "compiler/...", modPath + "publish/...",
 		"github.com/jackc/pgx/v5/...", "modernc.org/sqlite", // the metadata DB
@@ -51,9 +56,10 @@ var importLayers = []importLayer{
 		"github.com/nats-io/nats.go/...", "github.com/chromedp/...", "github.com/robfig/cron/v3",
 	}},
 	{pkg: modPath + "server", stdlib: true, allowed: []string{
-		modPath + "server/...", modPath + "publish/storage/...", modPath + "compiler/filterstate",
+		modPath + "server/...", modPath + "publish/storage/...", modPath + "compiler/query/filterstate", modPath + "compiler/query/timewindow",
 		"github.com/nats-io/nats.go/...",
 	}},
+	{pkg: modPath + "compiler/internal/fixture", any: true}, // test support: txtar fixtures, golden files
 	{pkg: modPath + "cmd", any: true},
 	{pkg: modPath + "bench", any: true},
 	{pkg: modPath + "examples", any: true},
@@ -139,7 +145,14 @@ func TestImportRulesRejectUnlisted(t *testing.T) {
 		{modPath + "compiler", "cuelang.org/go/cue", true},
 		{modPath + "compiler", "github.com/goccy/go-yaml/ast", true},
 		{modPath + "compiler", modPath + "schema", true},
-		{modPath + "compiler/filterstate", modPath + "compiler", true},
+		{modPath + "compiler/query", modPath + "compiler", true},
+		{modPath + "compiler/query/filterstate", modPath + "compiler/query/timewindow", true},
+		{modPath + "compiler/query/filterstate", modPath + "compiler", false},
+		{modPath + "compiler/query/filterstate", "github.com/goccy/go-yaml", false},
+		{modPath + "compiler/query/timewindow", modPath + "compiler/query/filterstate", false},
+		{modPath + "compiler/query/dialect", modPath + "compiler", false},
+		{modPath + "server", modPath + "compiler/query/filterstate", true},
+		{modPath + "server", modPath + "compiler/query", false},
 		{modPath + "compiler", "os", false},
 		{modPath + "compiler", "os/exec", false},
 		{modPath + "compiler", "net", false},

@@ -9,8 +9,10 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
-	"github.com/bic-dev/bic/compiler/filterstate"
+	"github.com/bic-dev/bic/compiler/query/filterstate"
+	"github.com/bic-dev/bic/compiler/query/timewindow"
 	"github.com/bic-dev/bic/schema"
 )
 
@@ -227,7 +229,7 @@ func contentHash(kind Kind, spec any, deps map[string]string) string {
 		"spec":   spec,
 		"deps":   deps,
 	}
-	b, err := canonicalJSON(doc)
+	b, err := CanonicalJSON(doc)
 	if err != nil {
 		// Specs are plain data built by this package; failing to encode one is a bug.
 		panic(fmt.Sprintf("compiler: hash %s: %v", kind, err))
@@ -236,9 +238,9 @@ func contentHash(kind Kind, spec any, deps map[string]string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// canonicalJSON encodes v with object keys sorted at every level and no
+// CanonicalJSON encodes v with object keys sorted at every level and no
 // insignificant space, so equal values always give equal bytes.
-func canonicalJSON(v any) ([]byte, error) {
+func CanonicalJSON(v any) ([]byte, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -270,4 +272,17 @@ func manifestHash(m *Manifest) string {
 		fmt.Fprintf(h, "%s %s\n", o.ID, o.Hash)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Location is the project's time zone: queries' wall-clock times are in it.
+func (m *Manifest) Location() (*time.Location, error) {
+	tz := m.Project.Defaults.Timezone
+	if tz == "" {
+		tz = "UTC"
+	}
+	loc, err := timewindow.Location(tz)
+	if err != nil {
+		return nil, fmt.Errorf("project time zone: %w", err)
+	}
+	return loc, nil
 }

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -9,6 +10,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
+
+func shopManifest(t *testing.T) *Manifest {
+	t.Helper()
+	res := mustCompile(t, newTestCompiler(t), os.DirFS("../examples/shop"))
+	if res.Manifest == nil {
+		t.Fatalf("examples/shop does not compile: %v", res.Diagnostics)
+	}
+	return res.Manifest
+}
 
 func compileFixture(t *testing.T, archive string) *Manifest {
 	t.Helper()

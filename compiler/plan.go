@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/bic-dev/bic/compiler/filterstate"
+	"github.com/bic-dev/bic/compiler/query/filterstate"
 )
 
 // Snapshot is what an environment holds now, as the metadata DB read it:
@@ -216,7 +216,7 @@ func jobsFor(m *Manifest, changed map[string]bool) []Job {
 	}
 	states := map[string]filterstate.State{} // dashboard → its default state
 	for _, d := range m.Dashboards {
-		if st, err := m.planState(d.Spec.Name, nil); err == nil {
+		if st, err := m.NormalizeState(d.Spec.Name, nil); err == nil {
 			states[d.Spec.Name] = st
 		}
 	}
@@ -276,7 +276,7 @@ type ObjectSpec struct {
 // JSON is the object's spec as canonical JSON. It is computed on demand:
 // a plan needs it only for the objects that changed.
 func (o ObjectSpec) JSON() json.RawMessage {
-	b, err := canonicalJSON(o.spec)
+	b, err := CanonicalJSON(o.spec)
 	if err != nil {
 		// Specs are plain data built by this package.
 		panic(fmt.Sprintf("compiler: encode %s spec: %v", o.Kind, err))

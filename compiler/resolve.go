@@ -293,6 +293,14 @@ func (r *resolver) connectionFor(n *Node, name string) (*ConnectionObject, bool)
 
 var refRE = regexp.MustCompile(`\$\{ref:([^}]*)\}`)
 
+// ReplaceRefs replaces every ${ref:NAME} in a dataset's SQL with
+// repl(NAME): the query planner inlines the referenced datasets with it.
+func ReplaceRefs(sql string, repl func(name string) string) string {
+	return refRE.ReplaceAllStringFunc(sql, func(ref string) string {
+		return repl(refRE.FindStringSubmatch(ref)[1])
+	})
+}
+
 func (r *resolver) resolveDatasets(objs []object) {
 	specs := map[string]*Dataset{}
 	conns := map[string]*ConnectionObject{}

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bic-dev/bic/compiler/filterstate"
+	"github.com/bic-dev/bic/compiler/query/filterstate"
 )
 
 func (r *resolver) resolveAlerts(objs []object) {
@@ -35,7 +35,7 @@ func (r *resolver) resolveAlerts(objs []object) {
 			switch {
 			case a.TimeDimension != "":
 				if d, ok := ds.Spec.Dimensions[a.TimeDimension]; !ok || d.Type != "time" {
-					r.sink.errorf(n.PosAt("time_dimension"), CodeUnknownRef, "%s: time_dimension: dataset %q has no time dimension %q; it has %s", what, a.Dataset, a.TimeDimension, listOr(times))
+					r.sink.errorf(n.PosAt("time_dimension"), CodeUnknownRef, "%s: time_dimension: dataset %q has no time dimension %q; it has %s", what, a.Dataset, a.TimeDimension, ListOr(times))
 				}
 			case len(times) == 1:
 				a.TimeDimension = times[0]
@@ -43,7 +43,7 @@ func (r *resolver) resolveAlerts(objs []object) {
 				r.sink.errorf(n.PosAt("dataset"), CodeInvalid, "%s: dataset %q has no time dimension, so there is no period to evaluate the metric over", what, a.Dataset)
 			case typo["time_dimension"] != nil:
 			default:
-				r.sink.errorf(n.Pos, CodeMissingKey, "%s: dataset %q has several time dimensions; name one with time_dimension: %s", what, a.Dataset, listOr(times))
+				r.sink.errorf(n.Pos, CodeMissingKey, "%s: dataset %q has several time dimensions; name one with time_dimension: %s", what, a.Dataset, ListOr(times))
 			}
 		}
 		r.checkCondition(n.At("condition"), what, a.Condition)

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bic-dev/bic/compiler/filterstate"
+	"github.com/bic-dev/bic/compiler/query/filterstate"
 )
 
 // defaultLimit is the row limit of a chart that sets none, as in Superset.
@@ -177,7 +177,7 @@ func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
 		}
 		seen[c.X] = true
 	} else if rule.needX && typo["x"] == nil {
-		r.sink.errorf(n.Pos, CodeMissingKey, "%s: a %s chart needs x, the dimension of its horizontal axis; dataset %q has %s", what, c.Type, spec.Name, listOr(sortedKeys(spec.Dimensions)))
+		r.sink.errorf(n.Pos, CodeMissingKey, "%s: a %s chart needs x, the dimension of its horizontal axis; dataset %q has %s", what, c.Type, spec.Name, ListOr(sortedKeys(spec.Dimensions)))
 	}
 	groups := len(c.Dimensions)
 	if c.X != "" {
@@ -186,7 +186,7 @@ func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
 	switch {
 	case len(c.Metrics) < rule.minMetrics && typo["metrics"] != nil:
 	case len(c.Metrics) < rule.minMetrics:
-		r.sink.errorf(n.PosAt("metrics"), CodeInvalid, "%s: a %s chart needs at least %d metric; dataset %q has %s", what, c.Type, rule.minMetrics, spec.Name, listOr(sortedKeys(spec.Metrics)))
+		r.sink.errorf(n.PosAt("metrics"), CodeInvalid, "%s: a %s chart needs at least %d metric; dataset %q has %s", what, c.Type, rule.minMetrics, spec.Name, ListOr(sortedKeys(spec.Metrics)))
 	case len(c.Metrics) > rule.maxMet:
 		r.sink.errorf(n.PosAt("metrics"), CodeInvalid, "%s: a %s chart takes at most %d %s, found %d", what, c.Type, rule.maxMet, plural(rule.maxMet, "metric"), len(c.Metrics))
 	}
@@ -224,7 +224,7 @@ func (r *resolver) checkChart(n *Node, c *Chart) (*DatasetObject, bool) {
 		if err := checkTimeRange(c.TimeRange); err != nil {
 			r.sink.errorf(n.PosAt("time_range"), CodeInvalid, "%s: invalid time_range %q: %v", what, c.TimeRange, err)
 		} else if c.TimeDimension == "" && typo["x"] == nil {
-			r.sink.errorf(n.PosAt("time_range"), CodeInvalid, "%s: time_range needs a time dimension: set x to one of %s", what, listOr(timeDimensions(spec)))
+			r.sink.errorf(n.PosAt("time_range"), CodeInvalid, "%s: time_range needs a time dimension: set x to one of %s", what, ListOr(timeDimensions(spec)))
 		}
 	}
 	if c.Compare != "" {
@@ -451,7 +451,7 @@ func hint(name string, names []string, otherKind bool, otherKindAdvice string) s
 	if h := didYouMean(name, names); h != "" {
 		return h
 	}
-	return "; it has " + listOr(names)
+	return "; it has " + ListOr(names)
 }
 
 func chartFields(c *Chart) []string {
@@ -473,7 +473,8 @@ func timeDimensions(ds Dataset) []string {
 	return out
 }
 
-func listOr(items []string) string {
+// ListOr lists items for a message: "a, b or c", or "none".
+func ListOr(items []string) string {
 	if len(items) == 0 {
 		return "none"
 	}

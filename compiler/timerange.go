@@ -7,12 +7,12 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/bic-dev/bic/compiler/filterstate"
+	"github.com/bic-dev/bic/compiler/query/timewindow"
 )
 
 // checkTimeRange reports whether s is a time range bic understands.
 func checkTimeRange(s string) error {
-	_, err := filterstate.ParseTimeRange(s)
+	_, err := timewindow.Parse(s)
 	return err
 }
 

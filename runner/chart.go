@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/compiler/query"
 	"github.com/bic-dev/bic/runner/result"
 	"github.com/bic-dev/bic/runner/warehouse"
 )
@@ -30,7 +31,7 @@ type Encoder func(rows result.Rows) error
 // typed rows to encode, then closes the rows and the connection. Every
 // error names the chart (or the connection it could not open); ctx
 // cancels the query.
-func RunChart(ctx context.Context, open Opener, m *compiler.Manifest, q *compiler.Query, encode Encoder) error {
+func RunChart(ctx context.Context, open Opener, m *compiler.Manifest, q *query.Query, encode Encoder) error {
 	spec, ok := m.Connection(q.Connection)
 	if !ok {
 		return fmt.Errorf("%s: no connection %q", q.Chart, q.Connection)
@@ -58,7 +59,7 @@ func RunChart(ctx context.Context, open Opener, m *compiler.Manifest, q *compile
 // ChartData is a chart_data job's execution: it runs q once and writes the
 // chart's JSON document to jsonW and its CSV to csvW from the same pass
 // over the rows (result.WriteJSONAndCSV). It returns the number of rows.
-func ChartData(ctx context.Context, open Opener, m *compiler.Manifest, q *compiler.Query, jsonW, csvW io.Writer) (int, error) {
+func ChartData(ctx context.Context, open Opener, m *compiler.Manifest, q *query.Query, jsonW, csvW io.Writer) (int, error) {
 	var n int
 	err := RunChart(ctx, open, m, q, func(rows result.Rows) error {
 		var err error

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/compiler/query"
 	"github.com/bic-dev/bic/runner"
 	"github.com/bic-dev/bic/runner/result"
 	"github.com/bic-dev/bic/runner/warehouse"
@@ -36,7 +37,7 @@ charts:
 `)},
 }
 
-func plan(t *testing.T) (*compiler.Manifest, *compiler.Query) {
+func plan(t *testing.T) (*compiler.Manifest, *query.Query) {
 	t.Helper()
 	s, err := compiler.NewSchema()
 	if err != nil {
@@ -46,7 +47,7 @@ func plan(t *testing.T) (*compiler.Manifest, *compiler.Query) {
 	if res.Manifest == nil {
 		t.Fatalf("project does not compile: %v", res.Diagnostics)
 	}
-	q, err := res.Manifest.PlanChart("sales/by_country", compiler.FilterState{}, time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC))
+	q, err := query.PlanChart(res.Manifest, "sales/by_country", query.FilterState{}, time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}

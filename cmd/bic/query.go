@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/compiler/query"
 	"github.com/bic-dev/bic/runner"
 	"github.com/bic-dev/bic/runner/result"
 )
@@ -69,11 +70,11 @@ parameters, never written into the SQL.`,
 			if err != nil {
 				return err
 			}
-			state, err := m.ParseFilterArgs(dash, filters)
+			state, err := query.ParseFilterArgs(m, dash, filters)
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			q, err := m.PlanChart(args[0], state, now)
+			q, err := query.PlanChart(m, args[0], state, now)
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
@@ -151,7 +152,7 @@ func nameList(names []string) string {
 }
 
 // runQuery runs a planned chart through the runner and prints it in format.
-func runQuery(ctx context.Context, out io.Writer, m *compiler.Manifest, dir string, q *compiler.Query, format string) error {
+func runQuery(ctx context.Context, out io.Writer, m *compiler.Manifest, dir string, q *query.Query, format string) error {
 	err := runner.RunChart(ctx, warehouses{env: os.LookupEnv, dir: dir}, m, q, func(rows result.Rows) error {
 		var err error
 		switch format {

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/bic-dev/bic/compiler"
-	"github.com/bic-dev/bic/compiler/filterstate"
+	"github.com/bic-dev/bic/compiler/query"
+	"github.com/bic-dev/bic/compiler/query/filterstate"
 	"github.com/bic-dev/bic/runner/result"
 	"github.com/bic-dev/bic/runner/servicetest"
 	"github.com/bic-dev/bic/runner/warehouse"
@@ -76,7 +77,7 @@ func loadPostgres(t *testing.T, m *compiler.Manifest, duck *duckdb.Conn) *postgr
 	return pg
 }
 
-func run(t *testing.T, conn warehouse.Conn, q *compiler.Query, dialect string) *result.Result {
+func run(t *testing.T, conn warehouse.Conn, q *query.Query, dialect string) *result.Result {
 	t.Helper()
 	q2 := *q
 	q2.Dialect = dialect
@@ -126,7 +127,7 @@ func TestChartsAgreeOnDuckDBAndPostgres(t *testing.T) {
 	for _, c := range m.Charts {
 		ref := c.Dashboard + "/" + c.Spec.Name
 		t.Run(ref, func(t *testing.T) {
-			q, err := m.PlanChart(ref, nil, now)
+			q, err := query.PlanChart(m, ref, nil, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,11 +173,11 @@ func TestFilterInjection(t *testing.T) {
 	for _, v := range []string{`x' OR '1'='1`, `"; drop table orders; --`, `'); DROP TABLE orders; --`} {
 		// A filter with a list of allowed values refuses anything else
 		// before any SQL is written.
-		if _, err := m.PlanChart("sales/revenue_by_month", compiler.FilterState{"channel": v}, now); !errors.Is(err, filterstate.ErrInvalidValue) {
+		if _, err := query.PlanChart(m, "sales/revenue_by_month", query.FilterState{"channel": v}, now); !errors.Is(err, filterstate.ErrInvalidValue) {
 			t.Errorf("channel %q: PlanChart err = %v, want ErrInvalidValue", v, err)
 		}
-		for _, state := range []compiler.FilterState{{"country": []any{v}}, {"country": v}} {
-			q, err := m.PlanChart("sales/revenue_by_month", state, now)
+		for _, state := range []query.FilterState{{"country": []any{v}}, {"country": v}} {
+			q, err := query.PlanChart(m, "sales/revenue_by_month", state, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -197,12 +198,12 @@ func TestFilterInjection(t *testing.T) {
 func TestErrorsNameChartAndConnection(t *testing.T) {
 	m := shop(t)
 	duck := openDuck(t, m)
-	q, err := m.PlanChart("sales/revenue_by_month", nil, now)
+	q, err := query.PlanChart(m, "sales/revenue_by_month", nil, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	bad := *q
-	bad.Source = compiler.Source{Table: "no_such_table"}
+	bad.Source = query.Source{Table: "no_such_table"}
 	_, err = warehouse.Run(context.Background(), duck, &bad)
 	if err == nil || !strings.Contains(err.Error(), "sales/revenue_by_month on connection warehouse") || !strings.Contains(err.Error(), "no_such_table") {
 		t.Errorf("error = %v", err)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bic-dev/bic/compiler/query"
 	"github.com/bic-dev/bic/runner/result"
 	"github.com/bic-dev/bic/runner/warehouse"
 )
@@ -16,7 +17,7 @@ import (
 func TestMoneyKeepsItsDigits(t *testing.T) {
 	m := shop(t)
 	duck := openDuck(t, m)
-	q, err := m.PlanChart("sales/revenue", nil, now)
+	q, err := query.PlanChart(m, "sales/revenue", nil, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,11 +83,11 @@ func TestCompareLikeForLike(t *testing.T) {
 		if tt.filter != "" {
 			args = append(args, tt.filter)
 		}
-		state, err := m.ParseFilterArgs(dash, args)
+		state, err := query.ParseFilterArgs(m, dash, args)
 		if err != nil {
 			t.Fatal(err)
 		}
-		q, err := m.PlanChart(tt.chart, state, now)
+		q, err := query.PlanChart(m, tt.chart, state, now)
 		if err != nil {
 			t.Fatal(err)
 		}

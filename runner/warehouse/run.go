@@ -7,13 +7,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/compiler/query"
 )
 
 // Run plans nothing: it runs a planned query's SQL on conn, with errors
 // that name the chart and the connection, and gives the result's number
 // columns the types of the plan (see ResultType).
-func Run(ctx context.Context, conn Conn, q *compiler.Query) (Rows, error) {
+func Run(ctx context.Context, conn Conn, q *query.Query) (Rows, error) {
 	s, err := q.SQL()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", q.Chart, err)
@@ -34,7 +34,7 @@ func Run(ctx context.Context, conn Conn, q *compiler.Query) (Rows, error) {
 // it is a count, and a number otherwise, on every warehouse; its values
 // keep the digits the warehouse gave (exact decimals stay Decimal). Other
 // columns keep the warehouse's type.
-func ResultType(col compiler.Column, got string) string {
+func ResultType(col query.Column, got string) string {
 	if col.Type != "number" || (got != TypeInteger && got != TypeNumber && got != TypeDecimal) {
 		return got
 	}
@@ -45,7 +45,7 @@ func ResultType(col compiler.Column, got string) string {
 }
 
 // planTyped retypes rows by the plan's columns, when they match.
-func planTyped(rows Rows, planned []compiler.Column) Rows {
+func planTyped(rows Rows, planned []query.Column) Rows {
 	got := rows.Columns()
 	if len(got) != len(planned) {
 		return rows

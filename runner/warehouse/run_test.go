@@ -4,9 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/bic-dev/bic/compiler/query"
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/bic-dev/bic/compiler"
 )
 
 // fakeConn answers every query with one row of its columns and values.
@@ -37,9 +36,9 @@ func (r *fakeRows) Close() error      { return nil }
 // NUMBER count included), every other number a number, whatever integer,
 // float or decimal type the warehouse gave it.
 func TestRunTypesNumbersByThePlan(t *testing.T) {
-	q := &compiler.Query{
-		Chart: "d/c", Dialect: "postgres", Source: compiler.Source{Table: "t"},
-		Columns: []compiler.Column{
+	q := &query.Query{
+		Chart: "d/c", Dialect: "postgres", Source: query.Source{Table: "t"},
+		Columns: []query.Column{
 			{Name: "weekday", Expr: "extract(dow from at)", Role: "dimension", Type: "number"},
 			{Name: "country", Expr: "country", Role: "dimension", Type: "string"},
 			{Name: "orders", Expr: "count(*)", Role: "metric", Type: "number"},

@@ -1,11 +1,13 @@
-package compiler
+package query
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/bic-dev/bic/compiler/filterstate"
+	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/compiler/query/filterstate"
+	"github.com/bic-dev/bic/compiler/query/timewindow"
 )
 
 func coerceAll(typ string, v any) (any, error) {
@@ -30,7 +32,7 @@ func coerceAll(typ string, v any) (any, error) {
 // command line: a list is comma-separated (multi_select), a date range is
 // a named range or FROM..TO, a number range MIN..MAX with either side
 // optional, and an empty value clears the filter's default.
-func (m *Manifest) ParseFilterArgs(dashboard string, args []string) (FilterState, error) {
+func ParseFilterArgs(m *compiler.Manifest, dashboard string, args []string) (FilterState, error) {
 	d, ok := m.Dashboard(dashboard)
 	if !ok {
 		return nil, fmt.Errorf("no dashboard %q", dashboard)
@@ -41,7 +43,7 @@ func (m *Manifest) ParseFilterArgs(dashboard string, args []string) (FilterState
 		if !ok {
 			return nil, fmt.Errorf("filter %q: expected NAME=VALUE", arg)
 		}
-		var f *Filter
+		var f *compiler.Filter
 		var names []string
 		for i := range d.Spec.Filters {
 			names = append(names, d.Spec.Filters[i].Name)
@@ -50,7 +52,7 @@ func (m *Manifest) ParseFilterArgs(dashboard string, args []string) (FilterState
 			}
 		}
 		if f == nil {
-			return nil, fmt.Errorf("dashboard %s has no filter %q%s; its filters: %s", dashboard, name, didYouMean(name, names), listOr(names))
+			return nil, fmt.Errorf("dashboard %s has no filter %q%s; its filters: %s", dashboard, name, compiler.DidYouMean(name, names), compiler.ListOr(names))
 		}
 		if value == "" {
 			if f.Required {
@@ -84,7 +86,7 @@ func (m *Manifest) ParseFilterArgs(dashboard string, args []string) (FilterState
 			}
 			state[name] = r
 		case "date_range":
-			if err := checkTimeRange(value); err != nil {
+			if _, err := timewindow.Parse(value); err != nil {
 				return nil, fmt.Errorf("filter %s: %q: %v", name, value, err)
 			}
 			state[name] = value

@@ -1,4 +1,4 @@
-package filterstate
+package timewindow
 
 import (
 	"errors"
@@ -36,26 +36,26 @@ var maxLastN = map[string]int{
 // timeRangeHelp lists the accepted forms for error messages.
 const timeRangeHelp = "last_N_days (or hours, weeks, months, quarters, years), this_month, previous_month (or day, week, quarter, year), today, yesterday, year_to_date, all, or a span 2024-01-01..2024-12-31 (end optional)"
 
-// TimeRange is a parsed time range. Form is one of all, today, yesterday,
+// Range is a parsed time range. Form is one of all, today, yesterday,
 // year_to_date, last (the last N Units before the current one), this or
 // previous (the current or the previous Unit), or span (From to To, dates,
 // To included and optional).
-type TimeRange struct {
+type Range struct {
 	Form     string
 	N        int
 	Unit     string // hour, day, week, month, quarter or year
 	From, To string
 }
 
-// ParseTimeRange reads a time range such as last_30_days or
+// Parse reads a time range such as last_30_days or
 // 2024-01-01..2024-12-31, or says which forms there are.
-func ParseTimeRange(s string) (TimeRange, error) {
+func Parse(s string) (Range, error) {
 	switch s {
 	case "all", "year_to_date", "today", "yesterday":
-		return TimeRange{Form: s}, nil
+		return Range{Form: s}, nil
 	}
 	if m := periodRE.FindStringSubmatch(s); m != nil {
-		return TimeRange{Form: m[1], Unit: m[2]}, nil
+		return Range{Form: m[1], Unit: m[2]}, nil
 	}
 	if m := lastNRE.FindStringSubmatch(s); m != nil {
 		most := maxLastN[m[2]]
@@ -65,30 +65,30 @@ func ParseTimeRange(s string) (TimeRange, error) {
 			if most < 100000 {
 				msg += fmt.Sprintf(" (at most %d years back: warehouses support times from %s on)", MaxYearsBack, EarliestTime)
 			}
-			return TimeRange{}, errors.New(msg)
+			return Range{}, errors.New(msg)
 		}
-		return TimeRange{Form: "last", N: n, Unit: m[2][:len(m[2])-1]}, nil
+		return Range{Form: "last", N: n, Unit: m[2][:len(m[2])-1]}, nil
 	}
 	if m := dateSpanRE.FindStringSubmatch(s); m != nil {
 		from, err := time.Parse(time.DateOnly, m[1])
 		if err != nil {
-			return TimeRange{}, fmt.Errorf("%q is not a date", m[1])
+			return Range{}, fmt.Errorf("%q is not a date", m[1])
 		}
 		if from.Year() < 1 {
-			return TimeRange{}, fmt.Errorf("the span starts on %s, before %s, the earliest time warehouses support", m[1], EarliestTime)
+			return Range{}, fmt.Errorf("the span starts on %s, before %s, the earliest time warehouses support", m[1], EarliestTime)
 		}
 		if m[2] != "" {
 			to, err := time.Parse(time.DateOnly, m[2])
 			if err != nil {
-				return TimeRange{}, fmt.Errorf("%q is not a date", m[2])
+				return Range{}, fmt.Errorf("%q is not a date", m[2])
 			}
 			if to.Before(from) {
-				return TimeRange{}, fmt.Errorf("the span ends on %s, before its start %s", m[2], m[1])
+				return Range{}, fmt.Errorf("the span ends on %s, before its start %s", m[2], m[1])
 			}
 		}
-		return TimeRange{Form: "span", From: m[1], To: m[2]}, nil
+		return Range{Form: "span", From: m[1], To: m[2]}, nil
 	}
-	return TimeRange{}, fmt.Errorf("expected %s", timeRangeHelp)
+	return Range{}, fmt.Errorf("expected %s", timeRangeHelp)
 }
 
 // ParseWallClock reads 2024-01-31, 2024-01-31 10:00[:00] or with a T, as

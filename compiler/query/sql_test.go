@@ -1,4 +1,4 @@
-package compiler
+package query
 
 import (
 	"encoding/json"
@@ -10,21 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bic-dev/bic/compiler/filterstate"
+	"github.com/bic-dev/bic/compiler/internal/fixture"
+	"github.com/bic-dev/bic/compiler/query/filterstate"
 )
-
-// goldenNow is the fixed "now" of the golden SQL: relative time ranges
-// resolve against it.
-var goldenNow = time.Date(2026, 1, 15, 10, 30, 0, 0, time.UTC)
-
-func shopManifest(t *testing.T) *Manifest {
-	t.Helper()
-	res := mustCompile(t, newTestCompiler(t), os.DirFS("../examples/shop"))
-	if res.Manifest == nil {
-		t.Fatalf("examples/shop does not compile: %v", res.Diagnostics)
-	}
-	return res.Manifest
-}
 
 func formatSQL(s SQL) []byte {
 	args, _ := json.Marshal(s.Args)
@@ -35,7 +23,7 @@ func formatSQL(s SQL) []byte {
 // dashboards' default filters, in every dialect.
 func TestGoldenSQL(t *testing.T) {
 	m := shopManifest(t)
-	for _, name := range connectionTypes(t) {
+	for _, name := range fixture.ConnectionTypes(t) {
 		d := mustDialect(t, name)
 		dir := filepath.Join("testdata", "sql", name)
 		if *update {
@@ -46,18 +34,18 @@ func TestGoldenSQL(t *testing.T) {
 		}
 		for _, c := range m.Charts {
 			ref := c.Dashboard + "/" + c.Spec.Name
-			q, err := m.PlanChart(ref, nil, goldenNow)
+			q, err := PlanChart(m, ref, nil, goldenNow)
 			if err != nil {
 				t.Fatalf("plan %s: %v", ref, err)
 			}
-			checkGolden(t, filepath.Join(dir, c.Dashboard+"."+c.Spec.Name+".sql"), formatSQL(q.SQLFor(d)))
+			fixture.Golden(t, filepath.Join(dir, c.Dashboard+"."+c.Spec.Name+".sql"), formatSQL(q.SQLFor(d)), *update)
 		}
 		for _, a := range m.Alerts {
-			q, err := m.PlanAlert(a.Spec.Name, goldenNow)
+			q, err := PlanAlert(m, a.Spec.Name, goldenNow)
 			if err != nil {
 				t.Fatalf("plan alert %s: %v", a.Spec.Name, err)
 			}
-			checkGolden(t, filepath.Join(dir, "alert."+a.Spec.Name+".sql"), formatSQL(q.SQLFor(d)))
+			fixture.Golden(t, filepath.Join(dir, "alert."+a.Spec.Name+".sql"), formatSQL(q.SQLFor(d)), *update)
 		}
 	}
 }
@@ -67,14 +55,14 @@ func TestGoldenSQL(t *testing.T) {
 func TestFilterValuesAreBound(t *testing.T) {
 	m := shopManifest(t)
 	hostile := []string{`x' OR '1'='1`, `"; drop table orders; --`}
-	for _, name := range connectionTypes(t) {
+	for _, name := range fixture.ConnectionTypes(t) {
 		d := mustDialect(t, name)
 		for _, v := range hostile {
 			// A filter with a list of values refuses any other.
-			if _, err := m.PlanChart("sales/revenue_by_month", FilterState{"channel": v}, goldenNow); !errors.Is(err, filterstate.ErrInvalidValue) {
+			if _, err := PlanChart(m, "sales/revenue_by_month", FilterState{"channel": v}, goldenNow); !errors.Is(err, filterstate.ErrInvalidValue) {
 				t.Errorf("%s: channel %q: err = %v, want ErrInvalidValue", name, v, err)
 			}
-			q, err := m.PlanChart("sales/revenue_by_month", FilterState{"country": []any{v, "DE"}}, goldenNow)
+			q, err := PlanChart(m, "sales/revenue_by_month", FilterState{"country": []any{v, "DE"}}, goldenNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,45 +83,6 @@ func TestFilterValuesAreBound(t *testing.T) {
 	}
 }
 
-func TestResolveTimeRange(t *testing.T) {
-	berlin, _ := time.LoadLocation("Europe/Berlin")
-	now := time.Date(2026, 3, 4, 15, 0, 0, 0, berlin) // a Wednesday
-	day := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, berlin) }
-	tests := []struct {
-		in       string
-		from, to time.Time
-	}{
-		{"all", time.Time{}, time.Time{}},
-		{"today", day(2026, 3, 4), day(2026, 3, 5)},
-		{"yesterday", day(2026, 3, 3), day(2026, 3, 4)},
-		{"last_7_days", day(2026, 2, 25), day(2026, 3, 4)},
-		{"last_2_weeks", day(2026, 2, 16), day(2026, 3, 2)},
-		{"last_12_months", day(2025, 3, 1), day(2026, 3, 1)},
-		{"last_1_quarters", day(2025, 10, 1), day(2026, 1, 1)},
-		{"this_week", day(2026, 3, 2), day(2026, 3, 9)},
-		{"previous_month", day(2026, 2, 1), day(2026, 3, 1)},
-		{"this_quarter", day(2026, 1, 1), day(2026, 4, 1)},
-		{"previous_year", day(2025, 1, 1), day(2026, 1, 1)},
-		{"year_to_date", day(2026, 1, 1), day(2026, 3, 5)},
-		{"2025-01-01..2025-12-31", day(2025, 1, 1), day(2026, 1, 1)},
-		{"2025-06-01..", day(2025, 6, 1), time.Time{}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			w, err := ResolveTimeRange(tt.in, now, berlin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !w.From.Equal(tt.from) || !w.To.Equal(tt.to) {
-				t.Errorf("got [%v, %v), want [%v, %v)", w.From, w.To, tt.from, tt.to)
-			}
-		})
-	}
-	if _, err := ResolveTimeRange("last_fortnight", now, berlin); err == nil {
-		t.Error("last_fortnight resolved")
-	}
-}
-
 func TestPlanErrors(t *testing.T) {
 	m := shopManifest(t)
 	tests := []struct {
@@ -146,7 +95,7 @@ func TestPlanErrors(t *testing.T) {
 		{"sales/revenue_by_month", FilterState{"period": "last_fortnight"}, "expected last_N_days"},
 	}
 	for _, tt := range tests {
-		_, err := m.PlanChart(tt.ref, tt.state, goldenNow)
+		_, err := PlanChart(m, tt.ref, tt.state, goldenNow)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("PlanChart(%s, %v) error = %v, want it to contain %q", tt.ref, tt.state, err, tt.want)
 		}
@@ -156,7 +105,7 @@ func TestPlanErrors(t *testing.T) {
 // TestPlanTimeWindows pins how time ranges, date filters and comparisons
 // become predicates, found wrong in review.
 func TestPlanTimeWindows(t *testing.T) {
-	m := compileFixture(t, "testdata/valid/compare.txtar")
+	m := compileFixture(t, "valid/compare.txtar")
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	at := func(s string) time.Time {
 		tm, err := time.ParseInLocation(time.DateTime, s, berlin)
@@ -223,7 +172,7 @@ func TestPlanTimeWindows(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.chart, func(t *testing.T) {
-			q, err := m.PlanChart(tt.chart, tt.state, tt.now)
+			q, err := PlanChart(m, tt.chart, tt.state, tt.now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -246,8 +195,8 @@ func TestPlanTimeWindows(t *testing.T) {
 
 // Numbers bind with a type on PostgreSQL, so 2.5 is not rounded to a bigint column's 2.
 func TestNumberParametersAreTyped(t *testing.T) {
-	m := compileFixture(t, "testdata/valid/compare.txtar")
-	q, err := m.PlanChart("kpis/by_band", nil, goldenNow)
+	m := compileFixture(t, "valid/compare.txtar")
+	q, err := PlanChart(m, "kpis/by_band", nil, goldenNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +210,7 @@ func TestNumberParametersAreTyped(t *testing.T) {
 }
 
 func TestParseFilterArgs(t *testing.T) {
-	m := compileFixture(t, "testdata/valid/compare.txtar")
+	m := compileFixture(t, "valid/compare.txtar")
 	tests := []struct {
 		args    []string
 		want    FilterState
@@ -276,7 +225,7 @@ func TestParseFilterArgs(t *testing.T) {
 		{args: []string{"band"}, wantErr: "expected NAME=VALUE"},
 	}
 	for _, tt := range tests {
-		got, err := m.ParseFilterArgs("kpis", tt.args)
+		got, err := ParseFilterArgs(m, "kpis", tt.args)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("%v: err = %v, want %q", tt.args, err, tt.wantErr)

@@ -1,8 +1,10 @@
-package compiler
+package query
 
 import (
 	"testing"
 	"time"
+
+	"github.com/bic-dev/bic/compiler"
 )
 
 // Relative windows resolve against as_of rounded to their grain: the same
@@ -12,11 +14,11 @@ func TestInputKeyFollowsTheWindowsGrain(t *testing.T) {
 	m := shopManifest(t)
 	key := func(period string, asOf time.Time) string {
 		t.Helper()
-		q, err := m.PlanChart("sales/revenue_by_month", FilterState{"period": period}, asOf)
+		q, err := PlanChart(m, "sales/revenue_by_month", FilterState{"period": period}, asOf)
 		if err != nil {
 			t.Fatal(err)
 		}
-		k, err := m.QueryInputKey(q, "2")
+		k, err := q.InputKey(m, "2")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +50,7 @@ func TestInputKeyFollowsTheWindowsGrain(t *testing.T) {
 // with nothing else.
 func TestInputKey(t *testing.T) {
 	sql := SQL{Text: "SELECT count(*) FROM orders WHERE country IN ($1)", Args: []any{"DE"}}
-	conn := Connection{Name: "warehouse", Type: "postgres", URL: "postgres://bic:${env:PG_PASSWORD}@db/shop", Schema: "shop", Timeout: "60s"}
+	conn := compiler.Connection{Name: "warehouse", Type: "postgres", URL: "postgres://bic:${env:PG_PASSWORD}@db/shop", Schema: "shop", Timeout: "60s"}
 	base := InputKey(sql, conn, "2")
 	if again := InputKey(sql, conn, "2"); again != base {
 		t.Fatal("the same input gives two keys")
@@ -56,19 +58,19 @@ func TestInputKey(t *testing.T) {
 	tests := []struct {
 		name    string
 		sql     SQL
-		conn    func(c Connection) Connection
+		conn    func(c compiler.Connection) compiler.Connection
 		encoder string
 		changes bool
 	}{
 		{"other SQL", SQL{Text: "SELECT count(*) FROM orders WHERE country NOT IN ($1)", Args: []any{"DE"}}, nil, "2", true},
 		{"other arguments", SQL{Text: sql.Text, Args: []any{"FR"}}, nil, "2", true},
 		{"an argument of another type", SQL{Text: sql.Text, Args: []any{1.0}}, nil, "2", true},
-		{"another connection", sql, func(c Connection) Connection { c.Name = "analytics"; return c }, "2", true},
-		{"another schema", sql, func(c Connection) Connection { c.Schema = "staging"; return c }, "2", true},
+		{"another connection", sql, func(c compiler.Connection) compiler.Connection { c.Name = "analytics"; return c }, "2", true},
+		{"another schema", sql, func(c compiler.Connection) compiler.Connection { c.Schema = "staging"; return c }, "2", true},
 		{"another encoder version", sql, nil, "3", true},
-		{"another timeout", sql, func(c Connection) Connection { c.Timeout = "5m"; return c }, "2", false},
-		{"another description", sql, func(c Connection) Connection { c.Description = "the shop"; return c }, "2", false},
-		{"another password reference", sql, func(c Connection) Connection { c.Password = "${env:OTHER}"; return c }, "2", false},
+		{"another timeout", sql, func(c compiler.Connection) compiler.Connection { c.Timeout = "5m"; return c }, "2", false},
+		{"another description", sql, func(c compiler.Connection) compiler.Connection { c.Description = "the shop"; return c }, "2", false},
+		{"another password reference", sql, func(c compiler.Connection) compiler.Connection { c.Password = "${env:OTHER}"; return c }, "2", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

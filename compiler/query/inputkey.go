@@ -1,10 +1,11 @@
-package compiler
+package query
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 
+	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/schema"
 )
 
@@ -16,10 +17,10 @@ import (
 // environment or preview asks for it.
 //
 // It is the one function that computes the key; every caller goes
-// through it, or through Manifest.QueryInputKey. It is pure: relative time
+// through it, or through Query.InputKey. It is pure: relative time
 // windows were resolved when the query was planned (PlanChart's asOf,
 // rounded to each window's grain), so they reach it as arguments.
-func InputKey(s SQL, conn Connection, encoderVersion string) string {
+func InputKey(s SQL, conn compiler.Connection, encoderVersion string) string {
 	args := make([]map[string]any, len(s.Args))
 	for i, a := range s.Args {
 		args[i] = map[string]any{"type": fmt.Sprintf("%T", a), "value": a}
@@ -31,17 +32,17 @@ func InputKey(s SQL, conn Connection, encoderVersion string) string {
 		"connection": keyedConnection(conn),
 		"encoder":    encoderVersion,
 	}
-	b, err := canonicalJSON(doc)
+	b, err := compiler.CanonicalJSON(doc)
 	if err != nil {
 		// Arguments are strings, numbers and booleans that PlanChart binds.
-		panic(fmt.Sprintf("compiler: input key: %v", err))
+		panic(fmt.Sprintf("query: input key: %v", err))
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
 
 // QueryInputKey writes q's SQL for its connection and returns its InputKey.
-func (m *Manifest) QueryInputKey(q *Query, encoderVersion string) (string, error) {
+func (q *Query) InputKey(m *compiler.Manifest, encoderVersion string) (string, error) {
 	c, ok := m.Connection(q.Connection)
 	if !ok {
 		return "", fmt.Errorf("%s: no connection %q", q.Chart, q.Connection)
@@ -58,7 +59,7 @@ func (m *Manifest) QueryInputKey(q *Query, encoderVersion string) (string, error
 // out (in a manifest they are ${env:…} references anyway, whose names say
 // nothing of the data), and so are settings that do not change a result:
 // the description, the timeout and the pool size.
-func keyedConnection(c Connection) Connection {
+func keyedConnection(c compiler.Connection) compiler.Connection {
 	c.Password, c.PrivateKey, c.CredentialsJSON = "", "", ""
 	c.Description, c.Timeout, c.MaxConnections = "", "", 0
 	return c

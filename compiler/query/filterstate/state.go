@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/bic-dev/bic/compiler/query/timewindow"
 	"maps"
 	"slices"
 	"strings"
@@ -145,7 +146,7 @@ func canonical(f Filter, v any) (any, error) {
 		return slices.CompactFunc(vals, func(a, b any) bool { return compareValues(a, b) == 0 }), nil
 	case DateRange:
 		if s, ok := v.(string); ok {
-			if _, err := ParseTimeRange(s); err != nil {
+			if _, err := timewindow.Parse(s); err != nil {
 				return nil, fmt.Errorf("%q: %w", s, err)
 			}
 			return s, nil
@@ -156,7 +157,7 @@ func canonical(f Filter, v any) (any, error) {
 		}
 		return bounds(m, "from", "to", func(key string, b any) (any, error) {
 			s, ok := b.(string)
-			if !ok || !IsDateLike(s) {
+			if !ok || !timewindow.IsDateLike(s) {
 				return nil, fmt.Errorf("%s: expected a date such as 2024-01-31, found %s", key, Describe(b))
 			}
 			return strings.Replace(s, "T", " ", 1), nil

@@ -1,4 +1,4 @@
-package compiler
+package dialect
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 )
 
 // Dialect writes the parts of SQL that differ between warehouses. Each
-// warehouse has one unexported implementation; DialectFor finds it by
+// warehouse has one implementation; For finds it by
 // connection type.
 type Dialect interface {
 	// Placeholder returns the n-th (1-based) parameter marker.
@@ -29,17 +29,17 @@ type Dialect interface {
 	Param(placeholder, typ string) string
 }
 
-// DialectFor returns the dialect of a connection type.
-func DialectFor(name string) (Dialect, error) {
+// For returns the dialect of a connection type.
+func For(name string) (Dialect, error) {
 	switch name {
 	case "duckdb":
-		return duckdb{}, nil
+		return DuckDB{}, nil
 	case "postgres":
-		return postgres{}, nil
+		return Postgres{}, nil
 	case "snowflake":
-		return snowflake{}, nil
+		return Snowflake{}, nil
 	case "bigquery":
-		return bigquery{}, nil
+		return BigQuery{}, nil
 	}
 	return nil, fmt.Errorf("no SQL dialect for connection type %q", name)
 }

@@ -2,6 +2,7 @@ package filterstate
 
 import (
 	"fmt"
+	"github.com/bic-dev/bic/compiler/query/timewindow"
 	"strconv"
 	"strings"
 )
@@ -33,7 +34,7 @@ func Coerce(typ string, v any) (any, error) {
 		return nil, fmt.Errorf("expected true or false, found %v", Describe(v))
 	case "time":
 		s, ok := v.(string)
-		if !ok || !IsDateLike(s) {
+		if !ok || !timewindow.IsDateLike(s) {
 			return nil, fmt.Errorf("expected a date such as 2024-01-31, found %v", Describe(v))
 		}
 		if len(s) == 10 {
@@ -67,7 +68,7 @@ func ValueFits(dimType string, v any) string {
 		}
 		return fmt.Sprintf("expected true or false for a boolean dimension, found %v", Describe(v))
 	case "time":
-		if s, ok := v.(string); ok && IsDateLike(s) {
+		if s, ok := v.(string); ok && timewindow.IsDateLike(s) {
 			return ""
 		}
 		return fmt.Sprintf("expected a date such as 2024-01-31 for a time dimension, found %v", Describe(v))
@@ -107,7 +108,7 @@ func Fits(filterType, dimType string, v any, choices []any) string {
 	case "date_range":
 		switch v := v.(type) {
 		case string:
-			if _, err := ParseTimeRange(v); err != nil {
+			if _, err := timewindow.Parse(v); err != nil {
 				return fmt.Sprintf("%q: %v", v, err)
 			}
 		case map[string]any:
@@ -115,7 +116,7 @@ func Fits(filterType, dimType string, v any, choices []any) string {
 				return "of a date_range filter uses from and to, not min and max"
 			}
 			for _, k := range []string{"from", "to"} {
-				if s, ok := v[k].(string); ok && !IsDateLike(s) {
+				if s, ok := v[k].(string); ok && !timewindow.IsDateLike(s) {
 					return fmt.Sprintf("%s: expected a date such as 2024-01-31, found %q", k, s)
 				}
 			}

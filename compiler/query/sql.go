@@ -1,7 +1,9 @@
-package compiler
+package query
 
 import (
 	"fmt"
+	"github.com/bic-dev/bic/compiler/query/dialect"
+	"github.com/bic-dev/bic/compiler/query/timewindow"
 	"strconv"
 	"strings"
 )
@@ -15,7 +17,7 @@ type SQL struct {
 
 // SQL writes the query in its connection's dialect.
 func (q *Query) SQL() (SQL, error) {
-	d, err := DialectFor(q.Dialect)
+	d, err := dialect.For(q.Dialect)
 	if err != nil {
 		return SQL{}, err
 	}
@@ -23,7 +25,7 @@ func (q *Query) SQL() (SQL, error) {
 }
 
 // SQLFor writes the query in dialect d.
-func (q *Query) SQLFor(d Dialect) SQL {
+func (q *Query) SQLFor(d dialect.Dialect) SQL {
 	w := &sqlWriter{d: d, tz: q.TimeZone}
 	if q.TimeZone == "" {
 		w.tz = "UTC"
@@ -41,7 +43,7 @@ func (q *Query) SQLFor(d Dialect) SQL {
 }
 
 type sqlWriter struct {
-	d    Dialect
+	d    dialect.Dialect
 	tz   string
 	b    strings.Builder
 	args []any
@@ -169,7 +171,7 @@ func (w *sqlWriter) compare(q *Query) {
 		s.b.WriteString("SELECT\n")
 		fmt.Fprintf(&s.b, "  %s AS %s,\n  max(%s) AS %s\n", d.Trunc(cmp.Grain, wall), name("period"), wall, name("last"))
 		fmt.Fprintf(&s.b, "FROM %s\n", s.from(q.Source))
-		preds := append(append([]Predicate{}, q.Where...), windowPredicates(x.Expr, Window{From: cmp.Since, To: cmp.Until})...)
+		preds := append(append([]Predicate{}, q.Where...), windowPredicates(x.Expr, timewindow.Window{From: cmp.Since, To: cmp.Until})...)
 		s.where(append(preds, Predicate{Expr: x.Expr, Type: "time", Op: "not_null"}))
 		s.b.WriteString("GROUP BY 1\n")
 		s.orderLimit(q.OrderBy, q.Limit)
@@ -178,11 +180,11 @@ func (w *sqlWriter) compare(q *Query) {
 		lastCut := d.Trunc(cut, name("last"))
 		end := d.Shift(lastCut, cut, -1)
 		prevEnd := d.Shift(d.Shift(lastCut, cmp.Unit, cmp.N), cut, -1)
-		if until := cmp.Until; !until.IsZero() && !truncate(until, cut).Equal(until) {
+		if until := cmp.Until; !until.IsZero() && !timewindow.Truncate(until, cut).Equal(until) {
 			// A window end inside the last CutUnit cuts the period there.
 			// Bound once per use: Snowflake's ? markers take the values in order.
-			end = "LEAST(" + end + ", " + d.Param(s.bind(wallClock(until)), "time") + ")"
-			prevEnd = "LEAST(" + prevEnd + ", " + d.Shift(d.Param(s.bind(wallClock(until)), "time"), cmp.Unit, cmp.N) + ")"
+			end = "LEAST(" + end + ", " + d.Param(s.bind(timewindow.WallClock(until)), "time") + ")"
+			prevEnd = "LEAST(" + prevEnd + ", " + d.Shift(d.Param(s.bind(timewindow.WallClock(until)), "time"), cmp.Unit, cmp.N) + ")"
 		}
 		s.b.WriteString("SELECT\n")
 		fmt.Fprintf(&s.b, "  %s,\n", name("period"))

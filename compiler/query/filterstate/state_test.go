@@ -120,22 +120,3 @@ func TestStateKey(t *testing.T) {
 		t.Errorf("JSON = %s, want %s", got, want)
 	}
 }
-
-func TestParseTimeRange(t *testing.T) {
-	tests := []struct {
-		in   string
-		want TimeRange
-	}{
-		{"all", TimeRange{Form: "all"}},
-		{"last_24_hours", TimeRange{Form: "last", N: 24, Unit: "hour"}},
-		{"previous_month", TimeRange{Form: "previous", Unit: "month"}},
-		{"2024-01-01..", TimeRange{Form: "span", From: "2024-01-01"}},
-		{"2024-01-01..2024-12-31", TimeRange{Form: "span", From: "2024-01-01", To: "2024-12-31"}},
-	}
-	for _, tt := range tests {
-		got, err := ParseTimeRange(tt.in)
-		if err != nil || got != tt.want {
-			t.Errorf("ParseTimeRange(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
-		}
-	}
-}

@@ -1,11 +1,12 @@
-package compiler
+package timewindow
 
 import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/bic-dev/bic/compiler/filterstate"
+	// The zone database is built in, so a window resolves the same on
+	// every machine, whatever zoneinfo files it has.
+	_ "time/tzdata"
 )
 
 // Window is a half-open time interval [From, To) of wall-clock times in the
@@ -14,23 +15,23 @@ type Window struct {
 	From, To time.Time
 }
 
-// ResolveTimeRange turns a time range (as checkTimeRange accepts) into a
-// window relative to now, in loc. Relative ranges end at the start of the
+// Resolve turns a time range (as Parse accepts) into a window relative
+// to now, in loc. Relative ranges end at the start of the
 // current unit, as Superset's do: last_7_days is the seven days before today.
-func ResolveTimeRange(s string, now time.Time, loc *time.Location) (Window, error) {
-	w, err := resolveTimeRange(s, now, loc)
+func Resolve(s string, now time.Time, loc *time.Location) (Window, error) {
+	w, err := resolve(s, now, loc)
 	if err != nil {
 		return Window{}, err
 	}
-	return w.withinBounds()
+	return w.WithinBounds()
 }
 
-// withinBounds refuses a window that starts before the earliest time every
+// WithinBounds refuses a window that starts before the earliest time every
 // warehouse holds, and opens one that ends after the latest: no time that a
 // BigQuery or Snowflake timestamp can hold lies beyond 9999-12-31.
-func (w Window) withinBounds() (Window, error) {
+func (w Window) WithinBounds() (Window, error) {
 	if !w.From.IsZero() && w.From.Year() < 1 {
-		return Window{}, fmt.Errorf("the time range starts in the year %d, before %s, the earliest time warehouses support", w.From.Year(), filterstate.EarliestTime)
+		return Window{}, fmt.Errorf("the time range starts in the year %d, before %s, the earliest time warehouses support", w.From.Year(), EarliestTime)
 	}
 	if !w.To.IsZero() && w.To.Year() > 9999 {
 		w.To = time.Time{}
@@ -38,8 +39,8 @@ func (w Window) withinBounds() (Window, error) {
 	return w, nil
 }
 
-func resolveTimeRange(s string, now time.Time, loc *time.Location) (Window, error) {
-	r, err := filterstate.ParseTimeRange(s)
+func resolve(s string, now time.Time, loc *time.Location) (Window, error) {
+	r, err := Parse(s)
 	if err != nil {
 		return Window{}, err
 	}
@@ -55,14 +56,14 @@ func resolveTimeRange(s string, now time.Time, loc *time.Location) (Window, erro
 	case "year_to_date":
 		return Window{time.Date(now.Year(), 1, 1, 0, 0, 0, 0, loc), today.AddDate(0, 0, 1)}, nil
 	case "last":
-		end := truncate(now, r.Unit)
-		return Window{shift(end, r.Unit, -r.N), end}, nil
+		end := Truncate(now, r.Unit)
+		return Window{Shift(end, r.Unit, -r.N), end}, nil
 	case "this", "previous":
-		start := truncate(now, r.Unit)
+		start := Truncate(now, r.Unit)
 		if r.Form == "previous" {
-			return Window{shift(start, r.Unit, -1), start}, nil
+			return Window{Shift(start, r.Unit, -1), start}, nil
 		}
-		return Window{start, shift(start, r.Unit, 1)}, nil
+		return Window{start, Shift(start, r.Unit, 1)}, nil
 	case "span":
 		from, _ := time.ParseInLocation(time.DateOnly, r.From, loc)
 		w := Window{From: from}
@@ -75,9 +76,9 @@ func resolveTimeRange(s string, now time.Time, loc *time.Location) (Window, erro
 	return Window{}, fmt.Errorf("unknown time range %q", s)
 }
 
-// truncate returns the start of the unit (hour … year) that t is in; weeks
+// Truncate returns the start of the unit (hour … year) that t is in; weeks
 // start on Monday.
-func truncate(t time.Time, unit string) time.Time {
+func Truncate(t time.Time, unit string) time.Time {
 	loc := t.Location()
 	switch unit {
 	case "hour":
@@ -96,8 +97,8 @@ func truncate(t time.Time, unit string) time.Time {
 	}
 }
 
-// shift moves t by n units.
-func shift(t time.Time, unit string, n int) time.Time {
+// Shift moves t by n units.
+func Shift(t time.Time, unit string, n int) time.Time {
 	switch unit {
 	case "hour":
 		// Hours move on the wall clock: windows are wall-clock times, and
@@ -122,7 +123,8 @@ func shift(t time.Time, unit string, n int) time.Time {
 // immutable, so sharing one is safe.
 var locations sync.Map
 
-func loadLocation(name string) (*time.Location, error) {
+// Location loads a time zone by IANA name, once per name.
+func Location(name string) (*time.Location, error) {
 	if loc, ok := locations.Load(name); ok {
 		return loc.(*time.Location), nil
 	}
@@ -134,5 +136,5 @@ func loadLocation(name string) (*time.Location, error) {
 	return loc, nil
 }
 
-// wallClock formats t as the naive timestamp literal bound to queries.
-func wallClock(t time.Time) string { return t.Format(time.DateTime) }
+// WallClock formats t as the naive timestamp literal bound to queries.
+func WallClock(t time.Time) string { return t.Format(time.DateTime) }

@@ -1,11 +1,14 @@
-package compiler
+package query
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/bic-dev/bic/compiler/filterstate"
+	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/compiler/query/filterstate"
+	"github.com/bic-dev/bic/compiler/query/timewindow"
 )
 
 // FilterState holds the values chosen for a dashboard's filters, by filter
@@ -154,7 +157,7 @@ func (c Column) Counts() bool {
 // NamedWindow is an alert's evaluation window.
 type NamedWindow struct {
 	Name   string // current or previous
-	Window Window
+	Window timewindow.Window
 }
 
 // PlanChart plans a chart of the manifest for a filter state, as of a
@@ -163,13 +166,13 @@ type NamedWindow struct {
 // asOf within the same hour or day gives the same SQL and arguments. The
 // state is normalised first: a filter left out takes its default, and a
 // name the dashboard has no filter for is refused.
-func (m *Manifest) PlanChart(ref string, state FilterState, asOf time.Time) (*Query, error) {
+func PlanChart(m *compiler.Manifest, ref string, state FilterState, asOf time.Time) (*Query, error) {
 	co, ok := m.Chart(ref)
 	if !ok {
-		return nil, fmt.Errorf("no chart %q: expected DASHBOARD/CHART%s", ref, didYouMean(ref, m.chartRefs()))
+		return nil, fmt.Errorf("no chart %q: expected DASHBOARD/CHART%s", ref, compiler.DidYouMean(ref, chartRefs(m)))
 	}
 	dash, _ := m.Dashboard(co.Dashboard)
-	normal, err := m.planState(co.Dashboard, state)
+	normal, err := m.NormalizeState(co.Dashboard, state)
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: %w", ref, err)
 	}
@@ -179,7 +182,7 @@ func (m *Manifest) PlanChart(ref string, state FilterState, asOf time.Time) (*Qu
 	if err != nil {
 		return nil, err
 	}
-	q, err := m.baseQuery(ref, ds.Spec)
+	q, err := baseQuery(m, ref, ds.Spec)
 	if err != nil {
 		return nil, err
 	}
@@ -210,14 +213,14 @@ func (m *Manifest) PlanChart(ref string, state FilterState, asOf time.Time) (*Qu
 	// The chart's time window: its own time_range, replaced by a date
 	// filter's value when that value bounds anything ("all" leaves the
 	// chart's own range in force).
-	var window Window
+	var window timewindow.Window
 	if c.TimeRange != "" && c.TimeDimension != "" {
-		if window, err = ResolveTimeRange(c.TimeRange, asOf, loc); err != nil {
+		if window, err = timewindow.Resolve(c.TimeRange, asOf, loc); err != nil {
 			return nil, fmt.Errorf("chart %s: %w", ref, err)
 		}
 	}
 	for _, f := range dash.Spec.Filters {
-		if !contains(f.Charts, c.Name) {
+		if !slices.Contains(f.Charts, c.Name) {
 			continue
 		}
 		v := normal[f.Name]
@@ -261,7 +264,7 @@ func (m *Manifest) PlanChart(ref string, state FilterState, asOf time.Time) (*Qu
 		if !window.From.IsZero() {
 			// The current period is the latest that starts inside the
 			// window; the earlier one is read although it lies before it.
-			cmp.Since = truncate(window.From, c.Grain)
+			cmp.Since = timewindow.Truncate(window.From, c.Grain)
 		}
 		q.Compare = cmp
 		q.OrderBy = []Order{{Column: 1, Desc: true}}
@@ -277,7 +280,7 @@ func (m *Manifest) PlanChart(ref string, state FilterState, asOf time.Time) (*Qu
 // chartOrder is the chart's sort, or by default: a time x ascending, else
 // the first metric descending; then every grouped column, so results are
 // the same on every warehouse even with ties.
-func chartOrder(c Chart, cols []Column) []Order {
+func chartOrder(c compiler.Chart, cols []Column) []Order {
 	pos := map[string]int{}
 	for i, col := range cols {
 		pos[col.Name] = i + 1
@@ -311,8 +314,8 @@ func chartOrder(c Chart, cols []Column) []Order {
 
 // PlanAlert plans an alert's metric over the last complete period before
 // now and the one before it.
-func (m *Manifest) PlanAlert(name string, now time.Time) (*Query, error) {
-	var a *Alert
+func PlanAlert(m *compiler.Manifest, name string, now time.Time) (*Query, error) {
+	var a *compiler.Alert
 	for i := range m.Alerts {
 		if m.Alerts[i].Spec.Name == name {
 			a = &m.Alerts[i].Spec
@@ -322,11 +325,11 @@ func (m *Manifest) PlanAlert(name string, now time.Time) (*Query, error) {
 		return nil, fmt.Errorf("no alert %q", name)
 	}
 	ds, _ := m.Dataset(a.Dataset)
-	loc, err := loadLocation(a.Timezone)
+	loc, err := timewindow.Location(a.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("alert %s: %w", name, err)
 	}
-	q, err := m.baseQuery(string(AlertID(name)), ds.Spec)
+	q, err := baseQuery(m, string(compiler.AlertID(name)), ds.Spec)
 	if err != nil {
 		return nil, err
 	}
@@ -344,23 +347,23 @@ func (m *Manifest) PlanAlert(name string, now time.Time) (*Query, error) {
 	if err != nil {
 		return nil, err
 	}
-	end := truncate(now.In(loc), a.Period)
+	end := timewindow.Truncate(now.In(loc), a.Period)
 	inProject := func(t time.Time) time.Time { return t.In(projectLoc) }
 	q.Windows = []NamedWindow{
-		{Name: "current", Window: Window{inProject(shift(end, a.Period, -1)), inProject(end)}},
-		{Name: "previous", Window: Window{inProject(shift(end, a.Period, -2)), inProject(shift(end, a.Period, -1))}},
+		{Name: "current", Window: timewindow.Window{From: inProject(timewindow.Shift(end, a.Period, -1)), To: inProject(end)}},
+		{Name: "previous", Window: timewindow.Window{From: inProject(timewindow.Shift(end, a.Period, -2)), To: inProject(timewindow.Shift(end, a.Period, -1))}},
 	}
 	td := ds.Spec.Dimensions[a.TimeDimension]
 	q.Columns = append([]Column{{Name: a.TimeDimension, Expr: td.Expr, Role: "dimension", Type: "time"}}, q.Columns...)
 	return q, nil
 }
 
-func (m *Manifest) baseQuery(ref string, ds Dataset) (*Query, error) {
+func baseQuery(m *compiler.Manifest, ref string, ds compiler.Dataset) (*Query, error) {
 	conn, ok := m.Connection(ds.Connection)
 	if !ok {
 		return nil, fmt.Errorf("dataset %s: no connection %q", ds.Name, ds.Connection)
 	}
-	src, err := m.source(ds, 0)
+	src, err := source(m, ds, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +371,7 @@ func (m *Manifest) baseQuery(ref string, ds Dataset) (*Query, error) {
 }
 
 // source inlines ${ref:NAME} with the referenced dataset's own source.
-func (m *Manifest) source(ds Dataset, depth int) (Source, error) {
+func source(m *compiler.Manifest, ds compiler.Dataset, depth int) (Source, error) {
 	if ds.Table != "" {
 		return Source{Table: ds.Table}, nil
 	}
@@ -376,17 +379,16 @@ func (m *Manifest) source(ds Dataset, depth int) (Source, error) {
 		return Source{}, fmt.Errorf("dataset %s: ${ref:…} nested too deep", ds.Name)
 	}
 	var err error
-	sql := refRE.ReplaceAllStringFunc(ds.SQL, func(ref string) string {
-		name := refRE.FindStringSubmatch(ref)[1]
+	sql := compiler.ReplaceRefs(ds.SQL, func(name string) string {
 		target, ok := m.Dataset(name)
 		if !ok {
 			err = fmt.Errorf("dataset %s: ${ref:%s} names no dataset", ds.Name, name)
-			return ref
+			return "${ref:" + name + "}"
 		}
-		s, e := m.source(target.Spec, depth+1)
+		s, e := source(m, target.Spec, depth+1)
 		if e != nil {
 			err = e
-			return ref
+			return "${ref:" + name + "}"
 		}
 		if s.Table != "" {
 			return s.Table
@@ -396,20 +398,7 @@ func (m *Manifest) source(ds Dataset, depth int) (Source, error) {
 	return Source{SQL: strings.TrimRight(strings.TrimSpace(sql), ";")}, err
 }
 
-// Location is the project's time zone: queries' wall-clock times are in it.
-func (m *Manifest) Location() (*time.Location, error) {
-	tz := m.Project.Defaults.Timezone
-	if tz == "" {
-		tz = "UTC"
-	}
-	loc, err := loadLocation(tz)
-	if err != nil {
-		return nil, fmt.Errorf("project time zone: %w", err)
-	}
-	return loc, nil
-}
-
-func conditionPredicate(ds Dataset, c Condition) (Predicate, error) {
+func conditionPredicate(ds compiler.Dataset, c compiler.Condition) (Predicate, error) {
 	d, ok := ds.Dimensions[c.Dimension]
 	if !ok {
 		return Predicate{}, fmt.Errorf("no dimension %q", c.Dimension)
@@ -433,7 +422,7 @@ func conditionPredicate(ds Dataset, c Condition) (Predicate, error) {
 }
 
 // filterPredicates turns a filter's value into predicates on expr.
-func filterPredicates(f Filter, expr, typ string, v any) ([]Predicate, error) {
+func filterPredicates(f compiler.Filter, expr, typ string, v any) ([]Predicate, error) {
 	switch f.Type {
 	case "select":
 		if list, ok := v.([]any); ok {
@@ -486,46 +475,46 @@ func filterPredicates(f Filter, expr, typ string, v any) ([]Predicate, error) {
 
 // filterWindow reads a date_range filter's value: a named range or span,
 // or {from, to} dates (to included) or times.
-func filterWindow(v any, now time.Time, loc *time.Location) (Window, error) {
+func filterWindow(v any, now time.Time, loc *time.Location) (timewindow.Window, error) {
 	switch v := v.(type) {
 	case string:
-		return ResolveTimeRange(v, now, loc)
+		return timewindow.Resolve(v, now, loc)
 	case map[string]any:
-		var w Window
+		var w timewindow.Window
 		for key, dst := range map[string]*time.Time{"from": &w.From, "to": &w.To} {
 			s, ok := v[key].(string)
 			if !ok {
 				continue
 			}
-			t, dateOnly, err := filterstate.ParseWallClock(s, loc)
+			t, dateOnly, err := timewindow.ParseWallClock(s, loc)
 			if err != nil {
-				return Window{}, fmt.Errorf("%s: expected a date such as 2024-01-31, found %q", key, s)
+				return timewindow.Window{}, fmt.Errorf("%s: expected a date such as 2024-01-31, found %q", key, s)
 			}
 			if key == "to" && dateOnly {
 				t = t.AddDate(0, 0, 1) // the whole end day
 			}
 			*dst = t
 		}
-		return w.withinBounds()
+		return w.WithinBounds()
 	}
-	return Window{}, fmt.Errorf("a date_range value is a range such as last_30_days or {from, to}, found %v", v)
+	return timewindow.Window{}, fmt.Errorf("a date_range value is a range such as last_30_days or {from, to}, found %v", v)
 }
 
-func windowPredicates(expr string, w Window) []Predicate {
+func windowPredicates(expr string, w timewindow.Window) []Predicate {
 	var out []Predicate
 	if !w.From.IsZero() {
-		out = append(out, Predicate{Expr: expr, Type: "time", Op: ">=", Values: []any{wallClock(w.From)}})
+		out = append(out, Predicate{Expr: expr, Type: "time", Op: ">=", Values: []any{timewindow.WallClock(w.From)}})
 	}
 	if !w.To.IsZero() {
-		out = append(out, Predicate{Expr: expr, Type: "time", Op: "<", Values: []any{wallClock(w.To)}})
+		out = append(out, Predicate{Expr: expr, Type: "time", Op: "<", Values: []any{timewindow.WallClock(w.To)}})
 	}
 	return out
 }
 
-func (m *Manifest) chartRefs() []string {
+func chartRefs(m *compiler.Manifest) []string {
 	out := make([]string, len(m.Charts))
 	for i, c := range m.Charts {
-		out[i] = ChartID(c.Dashboard, c.Spec.Name).Name()
+		out[i] = compiler.ChartID(c.Dashboard, c.Spec.Name).Name()
 	}
 	return out
 }
