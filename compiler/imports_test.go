@@ -53,7 +53,9 @@ var importLayers = []importLayer{
 		"github.com/jackc/pgx/v5/...", "github.com/duckdb/duckdb-go/v2/...", "github.com/snowflakedb/gosnowflake/...",
 		"cloud.google.com/go/bigquery/...", "cloud.google.com/go/civil", "google.golang.org/api/...",
 		// the work queue, rendering and schedules
-		"github.com/nats-io/nats.go/...", "github.com/chromedp/...", "github.com/robfig/cron/v3",
+		"github.com/nats-io/nats.go/...", "github.com/nats-io/nats-server/v2/...", // the embedded server
+		"github.com/chromedp/...", "github.com/robfig/cron/v3",
+		"github.com/prometheus/client_golang/...", // runner metrics
 	}},
 	{pkg: modPath + "server", stdlib: true, allowed: []string{
 		modPath + "server/...", modPath + "publish/storage/...", modPath + "compiler/query/filterstate", modPath + "compiler/query/timewindow",

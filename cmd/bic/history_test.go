@@ -38,7 +38,7 @@ func TestHistoryShowsLiveAndCurrent(t *testing.T) {
 			if err := st.MarkRunning(ctx, j.ID); err != nil {
 				t.Fatal(err)
 			}
-			if err := st.Complete(ctx, j.ID); err != nil {
+			if err := st.Complete(ctx, j.ID, metadata.JobResult{}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -34,13 +34,19 @@ type JobRow struct {
 	// RunAt is when the job may be claimed: its creation, a retry's time,
 	// or the end of a claim's lease.
 	RunAt time.Time
-
-	revisionID int64
+	// RevisionID is the revision's row id: with the job's key it names
+	// the job across environments (the dispatcher's message id).
+	RevisionID int64
+	// StartedAt and FinishedAt are the last attempt's: MarkRunning starts
+	// one, Complete or Fail ends it. Zero when it did not happen.
+	StartedAt, FinishedAt time.Time
+	// Result is what Complete recorded.
+	Result JobResult
 }
 
 // jobColumns are what scanJob reads, from jobs j joined to revisions r.
 const jobColumns = `j.id, j.revision_id, r.env, r.number, j.job_key, j.kind, j.object_id, j.inputs_hash, j.state_key,
-	coalesce(j.state, ''), j.as_of, j.run_at, j.status, j.attempts, j.last_error`
+	coalesce(j.state, ''), j.as_of, j.run_at, j.status, j.attempts, j.last_error, ` + resultColumns
 
 func scanJob(rows *sql.Rows) (JobRow, error) {
 	var (
@@ -48,9 +54,11 @@ func scanJob(rows *sql.Rows) (JobRow, error) {
 		state        string
 		asOf, runAt  any
 		kind, status string
+		res          resultScan
 	)
-	if err := rows.Scan(&j.ID, &j.revisionID, &j.Env, &j.Revision, &j.Key, &kind, &j.ObjectID, &j.InputsHash, &j.StateKey,
-		&state, &asOf, &runAt, &status, &j.Attempts, &j.LastError); err != nil {
+	dest := []any{&j.ID, &j.RevisionID, &j.Env, &j.Revision, &j.Key, &kind, &j.ObjectID, &j.InputsHash, &j.StateKey,
+		&state, &asOf, &runAt, &status, &j.Attempts, &j.LastError}
+	if err := rows.Scan(append(dest, res.dest()...)...); err != nil {
 		return j, err
 	}
 	j.Kind, j.Status = compiler.JobKind(kind), JobStatus(status)
@@ -63,6 +71,9 @@ func scanJob(rows *sql.Rows) (JobRow, error) {
 	}
 	if j.RunAt, err = scanTime(runAt); err != nil {
 		return j, fmt.Errorf("job %s: run_at: %w", j.Key, err)
+	}
+	if err := res.fill(&j); err != nil {
+		return j, fmt.Errorf("job %s: %w", j.Key, err)
 	}
 	return j, nil
 }
@@ -97,9 +108,9 @@ func (s *Store) readJobs(ctx context.Context, q queryer, query string, args ...a
 	revs := map[int64]bool{}
 	var ids []any
 	for _, j := range out {
-		if !revs[j.revisionID] {
-			revs[j.revisionID] = true
-			ids = append(ids, j.revisionID)
+		if !revs[j.RevisionID] {
+			revs[j.RevisionID] = true
+			ids = append(ids, j.RevisionID)
 		}
 	}
 	deps := map[int64]map[string][]string{}
@@ -124,7 +135,7 @@ func (s *Store) readJobs(ctx context.Context, q queryer, query string, args ...a
 		return nil, fmt.Errorf("read job dependencies: %w", err)
 	}
 	for i := range out {
-		out[i].DependsOn = deps[out[i].revisionID][out[i].Key]
+		out[i].DependsOn = deps[out[i].RevisionID][out[i].Key]
 	}
 	return out, nil
 }
@@ -264,27 +275,38 @@ func (s *Store) Claim(ctx context.Context, limit int, lease time.Duration) ([]Jo
 // Only pending jobs move; any other is ErrJobState.
 func (s *Store) MarkDispatched(ctx context.Context, ids ...int64) error {
 	for _, id := range ids {
-		if err := s.move(ctx, id, JobDispatched, "", []JobStatus{JobPending}); err != nil {
+		if err := s.move(ctx, id, JobDispatched, "", nil, []JobStatus{JobPending}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// MarkRunning records that a runner started a job, and counts the attempt.
-// A job redelivered after its runner died is running again, and counted
-// again; a done or failed job is ErrJobState, so a duplicate delivery is
-// dropped.
+// MarkRunning records that a runner started an attempt at a job: it
+// counts the attempt and sets started_at (clearing the previous attempt's
+// finished_at), so the job's timing is its last attempt's.
+//
+// A runner that dies mid-job leaves the row running; JetStream redelivers
+// the message once its ack wait passes, and the next runner's MarkRunning
+// on the running row succeeds and counts another attempt, so a crash
+// costs an attempt the way a Fail does. Nothing else reclaims a running
+// row: there is no lease on it, and MarkRunning does not stop at the
+// attempts limit (only Fail does), so a job that kills every runner is
+// bounded by the stream's MaxDeliver, not by this store. A done or failed
+// job is ErrJobState, so a duplicate delivery is dropped.
 func (s *Store) MarkRunning(ctx context.Context, id int64) error {
-	return s.move(ctx, id, JobRunning, "attempts = attempts + 1, ", []JobStatus{JobPending, JobDispatched, JobRunning})
+	now := s.dialect.ts(s.now())
+	return s.move(ctx, id, JobRunning, "attempts = attempts + 1, started_at = ?, finished_at = NULL, ", []any{now},
+		[]JobStatus{JobPending, JobDispatched, JobRunning})
 }
 
-// move is a transition of one job that touches nothing else.
-func (s *Store) move(ctx context.Context, id int64, to JobStatus, set string, from []JobStatus) error {
+// move is a transition of one job that touches nothing else; set, with
+// its arguments setArgs, assigns more columns.
+func (s *Store) move(ctx context.Context, id int64, to JobStatus, set string, setArgs []any, from []JobStatus) error {
 	if s.readOnly {
 		return fmt.Errorf("%s: %w", s.where, ErrReadOnly)
 	}
-	args := []any{string(to), s.dialect.ts(s.now()), id}
+	args := append(append([]any{}, setArgs...), string(to), s.dialect.ts(s.now()), id)
 	for _, f := range from {
 		args = append(args, string(f))
 	}
@@ -357,8 +379,9 @@ func (s *Store) inJobTx(ctx context.Context, id int64, what string, f func(tx *s
 // Complete records that a job is done, so the jobs that wait for it may
 // run. Completing the publish job makes its revision live and the one
 // that was live superseded, unless a newer revision is live already: then
-// this one is superseded. Completing a done job again changes nothing.
-func (s *Store) Complete(ctx context.Context, id int64) error {
+// this one is superseded. Completing a done job again changes nothing,
+// its first result included. r is what the attempt found (see JobResult).
+func (s *Store) Complete(ctx context.Context, id int64, r JobResult) error {
 	if s.readOnly {
 		return fmt.Errorf("%s: %w", s.where, ErrReadOnly)
 	}
@@ -370,7 +393,9 @@ func (s *Store) Complete(ctx context.Context, id int64) error {
 			return fmt.Errorf("it failed for good: %w", ErrJobState)
 		}
 		now := s.dialect.ts(s.now())
-		if _, err := s.exec(ctx, tx, `UPDATE jobs SET status = ?, last_error = '', updated_at = ? WHERE id = ?`, string(JobDone), now, id); err != nil {
+		args := append([]any{string(JobDone), now, now}, r.args()...)
+		if _, err := s.exec(ctx, tx, `UPDATE jobs SET status = ?, last_error = '', updated_at = ?, finished_at = ?, `+resultSet+` WHERE id = ?`,
+			append(args, id)...); err != nil {
 			return fmt.Errorf("mark done: %w", err)
 		}
 		if j.kind != compiler.JobPublish {
@@ -438,8 +463,8 @@ func (s *Store) Fail(ctx context.Context, id int64, cause string, retryAt time.T
 		if attempts >= s.maxAttempts {
 			to = JobFailed
 		}
-		if _, err := s.exec(ctx, tx, `UPDATE jobs SET status = ?, attempts = ?, last_error = ?, run_at = ?, updated_at = ? WHERE id = ?`,
-			string(to), attempts, strings.TrimSpace(cause), s.dialect.ts(retryAt), s.dialect.ts(now), id); err != nil {
+		if _, err := s.exec(ctx, tx, `UPDATE jobs SET status = ?, attempts = ?, last_error = ?, run_at = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
+			string(to), attempts, strings.TrimSpace(cause), s.dialect.ts(retryAt), s.dialect.ts(now), s.dialect.ts(now), id); err != nil {
 			return fmt.Errorf("mark %s: %w", to, err)
 		}
 		if to != JobFailed || j.revisionStatus != RevisionPending {

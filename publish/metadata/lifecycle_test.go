@@ -53,7 +53,7 @@ func run(t *testing.T, st *metadata.Store, j metadata.JobRow) {
 	if err := st.MarkRunning(ctx, j.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Complete(ctx, j.ID); err != nil {
+	if err := st.Complete(ctx, j.ID, metadata.JobResult{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -287,7 +287,7 @@ func TestFailThenRetry(t *testing.T) {
 			if again.Attempts != 1 || again.LastError != "connection refused" {
 				t.Errorf("retried job: attempts %d, last error %q", again.Attempts, again.LastError)
 			}
-			if err := st.Complete(ctx, j.ID); err != nil {
+			if err := st.Complete(ctx, j.ID, metadata.JobResult{}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := st.Fail(ctx, j.ID, "late", time.Time{}); !errors.Is(err, metadata.ErrJobState) {

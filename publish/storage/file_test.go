@@ -1,0 +1,118 @@
+package storage
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFileStoreStaysInRoot plants links that lead out of the store's
+// directory: no write may follow them.
+func TestFileStoreStaysInRoot(t *testing.T) {
+	t.Parallel()
+	dir, outside := t.TempDir(), t.TempDir()
+	victim := filepath.Join(outside, "victim")
+	if err := os.WriteFile(victim, []byte("untouched"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range map[string]string{"outdir": outside, "outfile": victim, "up": ".."} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := NewFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+
+	for _, key := range []string{"outdir/x", "outdir/victim", "outdir/new/x", "up/x"} {
+		if err := s.Put(ctx, key, strings.NewReader("escaped")); err == nil {
+			t.Errorf("Put(%q) through a link out of the store succeeded", key)
+		}
+		if err := s.WritePointer(ctx, key, []byte("escaped")); err == nil {
+			t.Errorf("WritePointer(%q) through a link out of the store succeeded", key)
+		}
+		if _, err := s.Get(ctx, key); err == nil {
+			t.Errorf("Get(%q) read through a link out of the store", key)
+		}
+	}
+	s.Delete(ctx, "outdir/victim") // an error or nothing, but never a removal
+	if _, err := os.Stat(victim); err != nil {
+		t.Errorf("Delete through a link removed a file outside: %v", err)
+	}
+	// Writing over a link replaces the link, not what it points at.
+	if err := s.WritePointer(ctx, "outfile", []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(victim); string(got) != "untouched" {
+		t.Errorf("writing over a link changed the file it pointed at to %q", got)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, "outfile")); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("after writing over a link: %v, %v; want a regular file", fi, err)
+	}
+	entries, err := os.ReadDir(outside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 {
+		t.Errorf("the directory outside the store holds %d entries, want only the victim", len(entries))
+	}
+	// Links are not objects, and a listing does not follow them out.
+	infos, err := s.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(infos) != 1 || infos[0].Key != "outfile" {
+		t.Errorf("List = %+v, want only outfile", infos)
+	}
+}
+
+// TestFileStoreLeavesNoTemps: temporary files go away after every write,
+// and stale ones (left by a crash) when the store is opened.
+func TestFileStoreLeavesNoTemps(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := newFileStoreIn(t, dir)
+	put(t, s, "k", "v")
+	if _, err := s.PutBlob(t.Context(), strings.NewReader("blob")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutBlob(t.Context(), strings.NewReader("blob")); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, tmpDir)
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("%d temporary files left after writing", len(entries))
+	}
+	stale, fresh := filepath.Join(tmp, "stale"), filepath.Join(tmp, "fresh")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleTemp)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	newFileStoreIn(t, dir)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("a stale temporary file survived opening the store: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("opening the store removed a write under way: %v", err)
+	}
+}
+
+func newFileStoreIn(t *testing.T, dir string) *FileStore {
+	t.Helper()
+	s, err := NewFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
