@@ -58,7 +58,7 @@ var importLayers = []importLayer{
 		"github.com/prometheus/client_golang/...", // runner metrics
 	}},
 	{pkg: modPath + "server", stdlib: true, allowed: []string{
-		modPath + "server/...", modPath + "publish/storage/...", modPath + "compiler/query/filterstate", modPath + "compiler/query/timewindow",
+		modPath + "server/...", modPath + "publish/storage/...", modPath + "publish/release", modPath + "compiler/query/filterstate", modPath + "compiler/query/timewindow",
 		"github.com/nats-io/nats.go/...",
 	}},
 	{pkg: modPath + "compiler/internal/fixture", any: true}, // test support: txtar fixtures, golden files

@@ -223,7 +223,7 @@ func jobsFor(m *Manifest, changed map[string]bool) []Job {
 	chartJobs := map[ObjectID]string{} // chart → its chart_data job's key
 	for _, c := range m.Charts {
 		if changed[c.ID] {
-			chartJobs[ObjectID(c.ID)] = add(chartDataJob(c, states[c.Dashboard]))
+			chartJobs[ObjectID(c.ID)] = add(ChartDataJob(c, states[c.Dashboard]))
 		}
 	}
 	for _, d := range m.Dashboards {
@@ -250,11 +250,11 @@ func jobsFor(m *Manifest, changed map[string]bool) []Job {
 	return jobs
 }
 
-// chartDataJob computes a chart for a filter state. Its key names what it
+// ChartDataJob computes a chart for a filter state. Its key names what it
 // computes: the chart, its hash and the state's key. (The input key, what
 // the warehouse is asked, needs the job's as_of, so the runner computes it
 // with InputKey.)
-func chartDataJob(c ChartObject, state filterstate.State) Job {
+func ChartDataJob(c ChartObject, state filterstate.State) Job {
 	j := Job{Kind: JobChartData, ObjectID: c.ID, InputsHash: c.Hash}
 	if state != nil {
 		j.State, j.StateKey = state.JSON(), state.Key()

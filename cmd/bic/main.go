@@ -135,6 +135,7 @@ func newRootCmd() *cobra.Command {
 	}
 	addLimitFlags(root.PersistentFlags())
 	root.AddCommand(newValidateCmd(), newSchemaCmd(), newInitCmd(), newQueryCmd(),
-		newMigrateCmd(), newPlanCmd(), newApplyCmd(), newPreviewCmd(), newHistoryCmd(), newRollbackCmd(), newDestroyCmd(), newGCCmd())
+		newMigrateCmd(), newPlanCmd(), newApplyCmd(), newPreviewCmd(), newHistoryCmd(), newRollbackCmd(), newDestroyCmd(), newGCCmd(), newRunnerCmd())
+	root.AddCommand(newStatusCmd())
 	return root
 }

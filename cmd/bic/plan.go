@@ -105,7 +105,9 @@ func writePlan(w io.Writer, p *compiler.Plan, format string) error {
 func newApplyCmd() *cobra.Command {
 	var (
 		f           deployFlags
+		r           runtimeFlags
 		autoApprove bool
+		wait        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "apply [DIR]",
@@ -114,7 +116,12 @@ func newApplyCmd() *cobra.Command {
 revision, its objects and the jobs it implies in one transaction. Concurrent
 applies to one environment are serialized; an apply planned against a revision
 that is no longer current fails instead of overwriting it. Off a terminal (in
-CI) it needs --auto-approve.`,
+CI) it needs --auto-approve.
+
+With --wait it then runs the revision's jobs and follows them until the
+revision is live (exit 0) or a job has failed (exit 3; the live revision keeps
+serving). On the embedded queue the jobs run in this process; with a NATS
+server, the bic runner processes run them.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, st, p, err := f.planProject(cmd, "")
 			if err != nil {
@@ -137,11 +144,16 @@ CI) it needs --auto-approve.`,
 				return storeError(err)
 			}
 			fmt.Fprintf(out, "\nApplied revision %d to %s: %d objects, %d jobs enqueued.\n", rev.Number, f.env, rev.Objects, rev.Jobs)
-			return nil
+			if !wait {
+				return nil
+			}
+			return runJobs(cmd, &f, &r, m, st, rev.Number)
 		},
 	}
 	f.register(cmd, "prod")
+	r.register(cmd)
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking (needed off a terminal, as in CI)")
+	cmd.Flags().BoolVar(&wait, "wait", false, "run the revision's jobs and wait until it is live")
 	return cmd
 }
 
@@ -179,8 +191,10 @@ func confirm(cmd *cobra.Command, autoApprove bool, question string) error {
 func newPreviewCmd() *cobra.Command {
 	var (
 		f    deployFlags
+		r    runtimeFlags
 		ttl  string
 		base string
+		wait bool
 	)
 	cmd := &cobra.Command{
 		Use:   "preview --env NAME [DIR]",
@@ -233,11 +247,26 @@ planned against --base, so it only computes what differs from it.`,
 				return storeError(err)
 			}
 			fmt.Fprintf(out, "\nApplied revision %d to preview %s (expires in %s): %d objects, %d jobs enqueued.\n", rev.Number, f.env, ttl, rev.Objects, rev.Jobs)
-			return nil
+			if !wait {
+				return nil
+			}
+			return runJobs(cmd, &f, &r, m, st, rev.Number)
 		},
 	}
 	f.register(cmd, "")
+	r.register(cmd)
+	cmd.Flags().BoolVar(&wait, "wait", false, "run the revision's jobs and wait until it is live")
 	cmd.Flags().StringVar(&ttl, "ttl", "7d", "how long the preview lives after its last apply (such as 12h or 7d)")
 	cmd.Flags().StringVar(&base, "base", "prod", "the environment the preview starts from")
 	return cmd
+}
+
+// runJobs is --wait: it runs an applied revision's jobs and follows them.
+func runJobs(cmd *cobra.Command, f *deployFlags, r *runtimeFlags, m *compiler.Manifest, st *metadata.Store, number int) error {
+	e, err := startEngine(cmd.Context(), f, r, m, st, engineOptions{})
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	return waitForRevision(cmd.Context(), cmd.OutOrStdout(), e, st, f.env, number)
 }

@@ -271,12 +271,21 @@ func (s *Store) Claim(ctx context.Context, limit int, lease time.Duration) ([]Jo
 	return jobs, nil
 }
 
-// MarkDispatched records that claimed jobs were handed to the queue.
-// Only pending jobs move; any other is ErrJobState.
-func (s *Store) MarkDispatched(ctx context.Context, ids ...int64) error {
-	for _, id := range ids {
-		if err := s.move(ctx, id, JobDispatched, "", nil, []JobStatus{JobPending}); err != nil {
-			return err
+// MarkDispatched records that claimed jobs were handed to the queue. A
+// job moves only while it is as it was claimed (pending, with the same
+// attempts): a runner may have taken its message already, and even failed
+// it back to pending for a retry, and marking that row dispatched would
+// leave it waiting for a message that was consumed. Rows that moved on
+// are left as they are.
+func (s *Store) MarkDispatched(ctx context.Context, jobs ...JobRow) error {
+	if s.readOnly {
+		return fmt.Errorf("%s: %w", s.where, ErrReadOnly)
+	}
+	for _, j := range jobs {
+		_, err := s.db.ExecContext(ctx, s.dialect.rebind(`UPDATE jobs SET status = ?, updated_at = ? WHERE id = ? AND status = ? AND attempts = ?`),
+			string(JobDispatched), s.dialect.ts(s.now()), j.ID, string(JobPending), j.Attempts)
+		if err != nil {
+			return fmt.Errorf("mark job %d dispatched: %w", j.ID, err)
 		}
 	}
 	return nil
@@ -443,6 +452,18 @@ func (s *Store) goLive(ctx context.Context, tx *sql.Tx, env string, j jobInTx) e
 // revision, whose release is never published: the live revision stays
 // live. It returns the job's new state.
 func (s *Store) Fail(ctx context.Context, id int64, cause string, retryAt time.Time) (JobStatus, error) {
+	return s.fail(ctx, id, cause, retryAt, false)
+}
+
+// FailForGood records that a job failed with cause and will not be tried
+// again, whatever attempts it has left: its runners kept dying on it, or
+// it cannot be computed at all. Its revision fails.
+func (s *Store) FailForGood(ctx context.Context, id int64, cause string) error {
+	_, err := s.fail(ctx, id, cause, time.Time{}, true)
+	return err
+}
+
+func (s *Store) fail(ctx context.Context, id int64, cause string, retryAt time.Time, forGood bool) (JobStatus, error) {
 	if s.readOnly {
 		return "", fmt.Errorf("%s: %w", s.where, ErrReadOnly)
 	}
@@ -460,7 +481,7 @@ func (s *Store) Fail(ctx context.Context, id int64, cause string, retryAt time.T
 			retryAt = now
 		}
 		to = JobPending
-		if attempts >= s.maxAttempts {
+		if attempts >= s.maxAttempts || forGood {
 			to = JobFailed
 		}
 		if _, err := s.exec(ctx, tx, `UPDATE jobs SET status = ?, attempts = ?, last_error = ?, run_at = ?, updated_at = ?, finished_at = ? WHERE id = ?`,

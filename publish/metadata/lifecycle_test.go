@@ -47,7 +47,7 @@ func claim(t *testing.T, st *metadata.Store) []metadata.JobRow {
 func run(t *testing.T, st *metadata.Store, j metadata.JobRow) {
 	t.Helper()
 	ctx := context.Background()
-	if err := st.MarkDispatched(ctx, j.ID); err != nil {
+	if err := st.MarkDispatched(ctx, j); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.MarkRunning(ctx, j.ID); err != nil {
@@ -258,7 +258,7 @@ func TestFailThenRetry(t *testing.T) {
 			apply(t, st, compile(t, project("sum(amount)", nil)), "prod")
 			jobs := claim(t, st)
 			j := jobs[0]
-			if err := st.MarkDispatched(ctx, j.ID); err != nil {
+			if err := st.MarkDispatched(ctx, j); err != nil {
 				t.Fatal(err)
 			}
 			if err := st.MarkRunning(ctx, j.ID); err != nil {

@@ -68,7 +68,7 @@ func TestCompleteRecordsResult(t *testing.T) {
 			for i, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
 					id := jobs[i].ID
-					if err := st.MarkDispatched(ctx, id); err != nil {
+					if err := st.MarkDispatched(ctx, jobs[i]); err != nil {
 						t.Fatal(err)
 					}
 					started := c.now()
@@ -209,7 +209,7 @@ func TestRedeliveredRunningJob(t *testing.T) {
 					if j.ID == 0 {
 						t.Fatal("no chart_data job claimed")
 					}
-					if err := st.MarkDispatched(ctx, j.ID); err != nil {
+					if err := st.MarkDispatched(ctx, j); err != nil {
 						t.Fatal(err)
 					}
 					start := c.now()
@@ -355,6 +355,48 @@ func TestResultConstraints(t *testing.T) {
 			if name == "sqlite" {
 				if _, err := st.DB().ExecContext(ctx, "UPDATE jobs SET cache_hit = 2, status = 'done'"); err == nil {
 					t.Error("cache_hit = 2: accepted")
+				}
+			}
+		})
+	}
+}
+
+// A dispatcher marks its claimed jobs dispatched after publishing them; a
+// runner may have taken a message, run it and failed it back to pending
+// for a retry before then. That row must stay pending, to be dispatched
+// again: marked dispatched, it would wait for a message already consumed.
+func TestMarkDispatchedLeavesJobsThatMovedOn(t *testing.T) {
+	for name, st := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			apply(t, st, compile(t, project("sum(amount)", nil)), "prod")
+			jobs := claim(t, st)
+			if len(jobs) < 3 {
+				t.Fatalf("%d runnable jobs, want at least 3", len(jobs))
+			}
+			retried, running, untouched := jobs[0], jobs[1], jobs[2]
+			// The runner was quicker than the dispatcher's mark.
+			for _, j := range []metadata.JobRow{retried, running} {
+				if err := st.MarkRunning(ctx, j.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := st.Fail(ctx, retried.ID, "warehouse busy", time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.MarkDispatched(ctx, retried, running, untouched); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				j    metadata.JobRow
+				want metadata.JobStatus
+			}{{retried, metadata.JobPending}, {running, metadata.JobRunning}, {untouched, metadata.JobDispatched}} {
+				got, err := st.JobByID(ctx, c.j.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Status != c.want {
+					t.Errorf("job %s: %s, want %s", c.j.Key, got.Status, c.want)
 				}
 			}
 		})

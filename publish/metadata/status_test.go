@@ -18,7 +18,7 @@ import (
 func runWithResult(t *testing.T, st *metadata.Store, c *clock, j metadata.JobRow, took time.Duration) {
 	t.Helper()
 	ctx := context.Background()
-	if err := st.MarkDispatched(ctx, j.ID); err != nil {
+	if err := st.MarkDispatched(ctx, j); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.MarkRunning(ctx, j.ID); err != nil {
@@ -149,7 +149,7 @@ func TestSlowest(t *testing.T) {
 				if skipped == 0 && j.Env == "prod" {
 					// Completed without MarkRunning: no start, not listed.
 					skipped = j.ID
-					if err := st.MarkDispatched(ctx, j.ID); err != nil {
+					if err := st.MarkDispatched(ctx, j); err != nil {
 						t.Fatal(err)
 					}
 					if err := st.Complete(ctx, j.ID, metadata.JobResult{}); err != nil {

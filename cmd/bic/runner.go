@@ -1,0 +1,346 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/publish/metadata"
+	"github.com/bic-dev/bic/publish/storage"
+	"github.com/bic-dev/bic/runner"
+	"github.com/bic-dev/bic/runner/metrics"
+	"github.com/bic-dev/bic/runner/queue"
+)
+
+// The embedded defaults of DESIGN.md: no server to install.
+const (
+	defaultStorageURL = "file://.bic/artifacts"
+	defaultNATSURL    = queue.EmbeddedURL
+)
+
+// runtimeFlags are the flags of the commands that run jobs.
+type runtimeFlags struct {
+	storage string
+	nats    string
+}
+
+func (r *runtimeFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&r.storage, "storage", "", "the object storage URL (default: $BIC_STORAGE_URL, bic.yaml's storage, or "+defaultStorageURL+")")
+	cmd.Flags().StringVar(&r.nats, "nats", "", "the NATS URL (default: $BIC_NATS_URL, bic.yaml's nats, or "+defaultNATSURL+": a server inside this process)")
+}
+
+// pick is the flag, then the environment variable, then bic.yaml, then
+// the embedded default, with ${env:…} references expanded.
+func pick(flag, envVar, project, def string) (string, error) {
+	raw := flag
+	for _, v := range []string{os.Getenv(envVar), project, def} {
+		if raw == "" {
+			raw = v
+		}
+	}
+	url, missing := compiler.ExpandURL(raw, os.LookupEnv)
+	if missing != "" {
+		return "", fmt.Errorf("%s: environment variable %s is not set", envVar, missing)
+	}
+	return url, nil
+}
+
+// storageURL is where artifacts go; a relative file:// path is inside the
+// project folder dir.
+func (r *runtimeFlags) storageURL(m *compiler.Manifest, dir string) (string, error) {
+	url, err := pick(r.storage, "BIC_STORAGE_URL", m.Project.Storage, defaultStorageURL)
+	if err != nil {
+		return "", err
+	}
+	if p, ok := strings.CutPrefix(url, "file://"); ok && !filepath.IsAbs(p) {
+		url = "file://" + filepath.Join(dir, p)
+	}
+	return url, nil
+}
+
+func (r *runtimeFlags) natsURL(m *compiler.Manifest) (string, error) {
+	return pick(r.nats, "BIC_NATS_URL", m.Project.NATS, defaultNATSURL)
+}
+
+// engine is what runs jobs in this process: the queue, the storage, a
+// dispatcher and (unless only dispatching) a worker.
+type engine struct {
+	queue      *queue.Queue
+	storage    storage.Store
+	dispatcher *runner.Dispatcher
+	worker     *runner.Worker
+	embedded   bool
+}
+
+type engineOptions struct {
+	concurrency int
+	metrics     *metrics.Metrics
+	log         *slog.Logger
+}
+
+// startEngine connects to the queue and the storage of the project's
+// configuration. The caller runs the dispatcher and the worker.
+func startEngine(ctx context.Context, f *deployFlags, r *runtimeFlags, m *compiler.Manifest, st *metadata.Store, opts engineOptions) (*engine, error) {
+	storeURL, err := r.storageURL(m, f.dir)
+	if err != nil {
+		return nil, &exitError{code: exitInvalid, err: err}
+	}
+	natsURL, err := r.natsURL(m)
+	if err != nil {
+		return nil, &exitError{code: exitInvalid, err: err}
+	}
+	if opts.log == nil {
+		opts.log = slog.New(slog.DiscardHandler)
+	}
+	objects, err := storage.Open(ctx, storeURL)
+	if err != nil {
+		return nil, &exitError{code: exitRuntime, err: err}
+	}
+	q, err := queue.Connect(ctx, natsURL, queueOptions(f.dir, opts.log))
+	if err != nil {
+		objects.Close()
+		return nil, &exitError{code: exitRuntime, err: fmt.Errorf("work queue: %w", err)}
+	}
+	if opts.metrics != nil {
+		opts.metrics.QueueDepth(func() float64 {
+			n, err := q.Pending(context.Background())
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		})
+	}
+	e := &engine{queue: q, storage: objects, embedded: natsURL == queue.EmbeddedURL || natsURL == ""}
+	e.dispatcher = &runner.Dispatcher{Store: st, Queue: q, Log: opts.log}
+	e.worker = &runner.Worker{
+		Store: st, Queue: q, Storage: objects, Open: warehouses{env: os.LookupEnv, dir: f.dir},
+		Metrics: opts.metrics, Log: opts.log, Owner: ownerName(), Concurrency: opts.concurrency,
+	}
+	return e, nil
+}
+
+// queueOptions are the work queue's settings. BIC_NATS_STREAM names
+// another stream (with its own subjects and consumer), so that several bic
+// installations, or tests, can share one NATS server; BIC_ACK_WAIT sets
+// how long a job may go without a sign of life before another runner
+// takes it.
+func queueOptions(dir string, log *slog.Logger) queue.Options {
+	o := queue.Options{Dir: filepath.Join(dir, queue.DefaultDir), Logger: log}
+	if s := os.Getenv("BIC_NATS_STREAM"); s != "" {
+		o.Stream, o.SubjectPrefix = s, "bic."+strings.ToLower(s)
+	}
+	if d, err := time.ParseDuration(os.Getenv("BIC_ACK_WAIT")); err == nil && d > 0 {
+		o.AckWait = d
+	}
+	return o
+}
+
+func (e *engine) close() {
+	e.worker.Close()
+	e.queue.Close()
+	e.storage.Close()
+}
+
+// ownerName names this process in input-key claims.
+func ownerName() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+func newRunnerCmd() *cobra.Command {
+	var (
+		f           deployFlags
+		r           runtimeFlags
+		concurrency int
+		metricsAddr string
+	)
+	cmd := &cobra.Command{
+		Use:   "runner [DIR]",
+		Short: "Run the jobs that bic apply enqueues: chart data, CSV exports, releases",
+		Long: `Runner dispatches runnable jobs from the metadata database to the NATS
+JetStream work queue and works on them: any number of runners, on any number
+of machines, share one queue, and each job is done once. SIGTERM (or Ctrl-C)
+finishes the jobs in flight, or leaves them to another runner, and stops.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := compileProject(cmd, f.dir)
+			if err != nil {
+				return err
+			}
+			st, err := f.openStore(cmd.Context(), m)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			var met *metrics.Metrics
+			reg := prometheus.NewRegistry()
+			if metricsAddr != "" {
+				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+				met = metrics.New(reg)
+			}
+			e, err := startEngine(cmd.Context(), &f, &r, m, st, engineOptions{concurrency: concurrency, metrics: met, log: log})
+			if err != nil {
+				return err
+			}
+			defer e.close()
+			ctx := cmd.Context()
+			errs := make(chan error, 3)
+			go func() { errs <- e.dispatcher.Run(ctx) }()
+			go func() { errs <- e.worker.Run(ctx) }()
+			waiting := 2
+			if metricsAddr != "" {
+				waiting++
+				go func() { errs <- metrics.Serve(ctx, metricsAddr, reg, log) }()
+			}
+			log.Info("runner started", "concurrency", e.worker.Concurrency, "metrics", metricsAddr)
+			var first error
+			for range waiting {
+				if err := <-errs; err != nil && first == nil {
+					first = err
+				}
+			}
+			log.Info("runner stopped", "queries", e.worker.Queries())
+			if first != nil {
+				return &exitError{code: exitRuntime, err: first}
+			}
+			return nil
+		},
+	}
+	f.register(cmd, "")
+	r.register(cmd)
+	cmd.Flags().IntVar(&concurrency, "concurrency", 4, "jobs run at once by this runner")
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at this address, such as 127.0.0.1:9090 (/metrics)")
+	return cmd
+}
+
+// waitForRevision runs the jobs of an applied revision and follows them
+// until the revision is live or has failed: with an embedded queue the
+// worker runs in this process; with a real NATS server, the runner fleet
+// does the work and this process only dispatches. It returns an exit
+// error when a job failed.
+func waitForRevision(ctx context.Context, out io.Writer, e *engine, st *metadata.Store, env string, number int) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = e.dispatcher.Run(ctx) }()
+	workerDone := make(chan error, 1)
+	if e.embedded {
+		go func() { workerDone <- e.worker.Run(ctx) }()
+	}
+	bar := newProgress(out)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		jobs, err := st.Jobs(ctx, env, number)
+		if err != nil {
+			if ctx.Err() != nil {
+				return &exitError{code: exitRuntime, err: context.Cause(ctx)}
+			}
+			return &exitError{code: exitRuntime, err: err}
+		}
+		counts := map[metadata.JobStatus]int{}
+		var failed []metadata.JobRow
+		publishDone := false
+		for _, j := range jobs {
+			counts[j.Status]++
+			if j.Status == metadata.JobFailed {
+				failed = append(failed, j)
+			}
+			if j.Kind == compiler.JobPublish && j.Status == metadata.JobDone {
+				publishDone = true
+			}
+		}
+		bar.show(counts[metadata.JobDone], len(jobs), len(failed))
+		switch {
+		case len(failed) > 0:
+			bar.end()
+			for _, j := range failed {
+				fmt.Fprintf(out, "  failed: %s after %d attempt(s): %s\n", j.Key, j.Attempts, oneLine(j.LastError))
+			}
+			return &exitError{code: exitRuntime, err: fmt.Errorf("revision %d of %s failed: %d job(s) failed; the live revision keeps serving", number, env, len(failed))}
+		case publishDone:
+			bar.end()
+			fmt.Fprintf(out, "Revision %d of %s is live.\n", number, env)
+			cancel()
+			if e.embedded {
+				<-workerDone
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			bar.end()
+			return &exitError{code: exitRuntime, err: fmt.Errorf("stopped waiting for revision %d: %w", number, context.Cause(ctx))}
+		case err := <-workerDone:
+			if err != nil {
+				return &exitError{code: exitRuntime, err: err}
+			}
+			return &exitError{code: exitRuntime, err: errors.New("the runner stopped")}
+		case <-tick.C:
+		}
+	}
+}
+
+// oneLine is an error as one short line.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 200 {
+		s = string(r[:199]) + "…"
+	}
+	return s
+}
+
+// progress shows jobs done out of all: a bar redrawn in place on a
+// terminal, a line per change elsewhere (CI logs).
+type progress struct {
+	out      io.Writer
+	terminal bool
+	last     string
+}
+
+func newProgress(out io.Writer) *progress {
+	f, ok := out.(*os.File)
+	return &progress{out: out, terminal: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+func (p *progress) show(done, total, failed int) {
+	line := fmt.Sprintf("jobs: %d/%d done", done, total)
+	if failed > 0 {
+		line += fmt.Sprintf(", %d failed", failed)
+	}
+	if line == p.last {
+		return
+	}
+	p.last = line
+	if !p.terminal {
+		fmt.Fprintln(p.out, line)
+		return
+	}
+	const width = 30
+	filled := 0
+	if total > 0 {
+		filled = done * width / total
+	}
+	fmt.Fprintf(p.out, "\r[%s%s] %s", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), line)
+}
+
+func (p *progress) end() {
+	if p.terminal && p.last != "" {
+		fmt.Fprintln(p.out)
+	}
+}

@@ -1,0 +1,145 @@
+// Package release is the document that says what an environment serves,
+// and the pointer that names it (DESIGN.md, "Artifacts, releases and the
+// pointer"). A release maps every chart of a revision, and each of its
+// precomputed filter states, to the blobs of its data; the pointer
+// envs/<env>/current names the release. Publishing writes the release as
+// a blob, then overwrites the pointer in one operation, so a reader sees
+// the old release or the new one, never a mix.
+//
+// The runner's publish job writes releases; the server reads them. Both
+// need only object storage.
+package release
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/bic-dev/bic/publish/storage"
+)
+
+// Version is the release document's format.
+const Version = 1
+
+// maxDocument bounds what Read accepts: a release of 100,000 charts is
+// about 40 MB.
+const maxDocument = 256 << 20
+
+// Release is one published revision of an environment.
+type Release struct {
+	Version      int       `json:"version"`
+	Env          string    `json:"env"`
+	Revision     int       `json:"revision"`
+	ManifestHash string    `json:"manifest_hash"`
+	PublishedAt  time.Time `json:"published_at"`
+	// Charts maps DASHBOARD/CHART to its data.
+	Charts map[string]Chart `json:"charts"`
+}
+
+// Chart is a chart's data: the state that a viewer who chose nothing sees,
+// and every precomputed state by its filter-state key.
+type Chart struct {
+	// Hash is the chart's content hash: a later revision keeps this data
+	// for the chart only while its hash is the same.
+	Hash    string          `json:"hash"`
+	Default string          `json:"default"`
+	States  map[string]Data `json:"states"`
+}
+
+// Data is one computed result: its JSON and CSV blobs (storage keys),
+// row count and when the warehouse was asked.
+type Data struct {
+	JSON       string    `json:"json"`
+	CSV        string    `json:"csv"`
+	Rows       int64     `json:"rows"`
+	ComputedAt time.Time `json:"computed_at"`
+	InputKey   string    `json:"input_key"`
+}
+
+// Pointer is what envs/<env>/current holds.
+type Pointer struct {
+	Release  string `json:"release"` // the release blob's storage key
+	Revision int    `json:"revision"`
+}
+
+// PointerKey is the key of an environment's pointer.
+func PointerKey(env string) string { return "envs/" + env + "/current" }
+
+// ErrNone is the answer for an environment that has no release yet.
+var ErrNone = errors.New("no release published yet")
+
+// Write stores r as a blob and returns its key.
+func Write(ctx context.Context, w storage.Writer, r *Release) (storage.Blob, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return storage.Blob{}, fmt.Errorf("encode release of %s revision %d: %w", r.Env, r.Revision, err)
+	}
+	blob, err := w.PutBlob(ctx, bytes.NewReader(b))
+	if err != nil {
+		return storage.Blob{}, fmt.Errorf("write release of %s revision %d: %w", r.Env, r.Revision, err)
+	}
+	return blob, nil
+}
+
+// Flip points env at a release: the one atomic step of a publish.
+func Flip(ctx context.Context, w storage.Writer, env string, p Pointer) error {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	if err := w.WritePointer(ctx, PointerKey(env), b); err != nil {
+		return fmt.Errorf("point %s at revision %d: %w", env, p.Revision, err)
+	}
+	return nil
+}
+
+// ReadPointer reads env's pointer, or ErrNone.
+func ReadPointer(ctx context.Context, r storage.Reader, env string) (Pointer, error) {
+	var p Pointer
+	if err := readJSON(ctx, r, PointerKey(env), 1<<16, &p); err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return p, fmt.Errorf("%s: %w", env, ErrNone)
+		}
+		return p, err
+	}
+	return p, nil
+}
+
+// Current reads the release env's pointer names, or ErrNone.
+func Current(ctx context.Context, r storage.Reader, env string) (*Release, Pointer, error) {
+	p, err := ReadPointer(ctx, r, env)
+	if err != nil {
+		return nil, p, err
+	}
+	var rel Release
+	if err := readJSON(ctx, r, p.Release, maxDocument, &rel); err != nil {
+		return nil, p, fmt.Errorf("%s's release (revision %d): %w", env, p.Revision, err)
+	}
+	if rel.Version != Version {
+		return nil, p, fmt.Errorf("%s's release is of format %d; this bic reads format %d", env, rel.Version, Version)
+	}
+	return &rel, p, nil
+}
+
+func readJSON(ctx context.Context, r storage.Reader, key string, limit int64, v any) error {
+	rc, err := r.Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", key, err)
+	}
+	if int64(len(b)) > limit {
+		return fmt.Errorf("read %s: larger than %d bytes", key, limit)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	return nil
+}

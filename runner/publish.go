@@ -1,0 +1,122 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/publish/metadata"
+	"github.com/bic-dev/bic/publish/release"
+	"github.com/bic-dev/bic/publish/storage"
+)
+
+// publish is a revision's publish job, which runs once every other job of
+// the revision is done: it writes the release (every chart of the
+// revision, with its data blobs) and flips the environment's pointer to
+// it. Completing the job then makes the revision live in the metadata DB.
+//
+// A chart the revision did not change keeps the data of the release it
+// was planned against (the environment's own, or for a new preview its
+// base's), when that data was computed for the same chart hash and is
+// not older than its dataset's refresh; any other chart's default state is
+// computed here, through the cache.
+func (w *Worker) publish(ctx context.Context, m *compiler.Manifest, job metadata.JobRow) error {
+	env, err := w.Store.Environment(ctx, job.Env)
+	if err != nil {
+		return err
+	}
+	if env.Live > job.Revision {
+		return nil // a newer revision is live: this one is superseded, and the pointer stays
+	}
+	base, err := w.baseRelease(ctx, env)
+	if err != nil {
+		return err
+	}
+	rel := &release.Release{
+		Version: release.Version, Env: job.Env, Revision: job.Revision, ManifestHash: m.Hash,
+		PublishedAt: w.Now().UTC(), Charts: map[string]release.Chart{},
+	}
+	jobs, err := w.Store.Jobs(ctx, job.Env, job.Revision)
+	if err != nil {
+		return err
+	}
+	// This revision's chart_data results, by chart and state.
+	for _, j := range jobs {
+		if j.Kind != compiler.JobChartData || j.Result.InputKey == "" {
+			continue
+		}
+		e, ok, err := w.Store.CacheEntry(ctx, j.Result.InputKey)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue // computed again below
+		}
+		ref := compiler.ObjectID(j.ObjectID).Name()
+		c := rel.Charts[ref]
+		if c.States == nil {
+			c = release.Chart{Hash: j.InputsHash, States: map[string]release.Data{}}
+		}
+		c.States[j.StateKey] = releaseData(e)
+		rel.Charts[ref] = c
+	}
+	for _, co := range m.Charts {
+		ref := compiler.ChartID(co.Dashboard, co.Spec.Name).Name()
+		state, err := m.NormalizeState(co.Dashboard, nil)
+		if err != nil {
+			return fmt.Errorf("chart %s: its default state: %w", ref, err)
+		}
+		c, ok := rel.Charts[ref]
+		if !ok && base != nil {
+			if b, ok := base.Charts[ref]; ok && b.Hash == co.Hash {
+				c = b
+			}
+		}
+		if c.States == nil {
+			c = release.Chart{Hash: co.Hash, States: map[string]release.Data{}}
+		}
+		c.Default = state.Key()
+		if d, ok := c.States[c.Default]; !ok || !w.freshness(m, ref)(d.ComputedAt) {
+			d, err := w.chartData(ctx, m, ref, state, job.AsOf)
+			if err != nil {
+				return err
+			}
+			c.States[c.Default] = releaseData(d.entry)
+		}
+		rel.Charts[ref] = c
+	}
+	blob, err := release.Write(ctx, w.Storage, rel)
+	if err != nil {
+		return err
+	}
+	if err := w.Store.PutArtifact(ctx, metadata.Artifact{ContentHash: blob.Hash, StorageKey: blob.Key, Size: blob.Size, Rows: metadata.NoRows}); err != nil {
+		return err
+	}
+	// Checked again just before the flip: a newer revision may have gone
+	// live while this release was written.
+	if env, err = w.Store.Environment(ctx, job.Env); err != nil {
+		return err
+	}
+	if env.Live > job.Revision {
+		return nil
+	}
+	return release.Flip(ctx, w.Storage, job.Env, release.Pointer{Release: blob.Key, Revision: job.Revision})
+}
+
+// baseRelease is the release whose data unchanged charts keep: the
+// environment's current one, or a preview's base's before its first.
+func (w *Worker) baseRelease(ctx context.Context, env metadata.Environment) (*release.Release, error) {
+	rel, _, err := release.Current(ctx, w.Storage, env.Name)
+	if errors.Is(err, release.ErrNone) && env.Base != "" {
+		rel, _, err = release.Current(ctx, w.Storage, env.Base)
+	}
+	if errors.Is(err, release.ErrNone) {
+		return nil, nil
+	}
+	return rel, err
+}
+
+func releaseData(e metadata.CacheEntry) release.Data {
+	return release.Data{JSON: storage.BlobKey(e.JSONHash), CSV: storage.BlobKey(e.CSVHash), Rows: e.Rows, ComputedAt: e.ComputedAt.UTC(), InputKey: e.InputKey}
+}
