@@ -142,13 +142,12 @@ func (w *Worker) compute(ctx context.Context, m *compiler.Manifest, q *query.Que
 			return out, fmt.Errorf("%s: store its data: %w", q.Chart, p.err)
 		}
 	}
+	var arts []metadata.Artifact
 	for _, b := range []storage.Blob{j.blob, c.blob} {
-		if err := w.Store.PutArtifact(ctx, metadata.Artifact{ContentHash: b.Hash, StorageKey: b.Key, Size: b.Size, Rows: int64(rows)}); err != nil {
-			return out, err
-		}
+		arts = append(arts, metadata.Artifact{ContentHash: b.Hash, StorageKey: b.Key, Size: b.Size, Rows: int64(rows)})
 	}
 	e := metadata.CacheEntry{InputKey: out.result.InputKey, JSONHash: j.blob.Hash, CSVHash: c.blob.Hash, Rows: int64(rows), ComputedAt: started}
-	if err := w.Store.PutCacheEntry(ctx, e); err != nil {
+	if err := w.Store.PutCacheEntry(ctx, e, arts...); err != nil {
 		return out, err
 	}
 	out.entry = e

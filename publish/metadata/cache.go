@@ -86,9 +86,10 @@ func (s *Store) CacheEntry(ctx context.Context, inputKey string) (CacheEntry, bo
 // entry it had: a dataset refresh makes a new entry, new blobs and a new
 // computed_at, for the same key. An entry computed before the stored one
 // (a slow runner finishing after a refresh) changes nothing. The blobs it
-// names must be recorded first (PutArtifact); otherwise it is
-// ErrNoArtifact.
-func (s *Store) PutCacheEntry(ctx context.Context, e CacheEntry) error {
+// names must be recorded, first or by passing them as arts, which are
+// recorded in the same transaction (a runner's one write per result);
+// otherwise it is ErrNoArtifact.
+func (s *Store) PutCacheEntry(ctx context.Context, e CacheEntry, arts ...Artifact) error {
 	if s.readOnly {
 		return fmt.Errorf("%s: %w", s.where, ErrReadOnly)
 	}
@@ -107,6 +108,17 @@ func (s *Store) PutCacheEntry(ctx context.Context, e CacheEntry) error {
 		return fmt.Errorf("record cache entry %s: begin: %w", e.InputKey, err)
 	}
 	defer tx.Rollback()
+	now := s.dialect.ts(s.now())
+	for _, a := range arts {
+		if a.ContentHash == "" || a.StorageKey == "" || a.Size < 0 {
+			return fmt.Errorf("record artifact %q: needs a content hash, a storage key and a size", a.ContentHash)
+		}
+		if _, err := s.exec(ctx, tx, `INSERT INTO artifacts (content_hash, storage_key, size, rows, created_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (content_hash) DO NOTHING`,
+			a.ContentHash, a.StorageKey, a.Size, nullRows(a.Rows), now); err != nil {
+			return fmt.Errorf("record artifact %s: %w", a.ContentHash, err)
+		}
+	}
 	// The foreign keys refuse a missing blob too; asking first says which.
 	for _, h := range []string{e.JSONHash, e.CSVHash} {
 		if h == "" {

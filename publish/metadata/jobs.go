@@ -114,8 +114,20 @@ func (s *Store) readJobs(ctx context.Context, q queryer, query string, args ...a
 		}
 	}
 	deps := map[int64]map[string][]string{}
-	drows, err := q.QueryContext(ctx, s.dialect.rebind(`SELECT revision_id, job_key, depends_on FROM job_dependencies
-		WHERE revision_id IN (`+placeholders(len(ids), 1)+`) ORDER BY depends_on`), ids...)
+	depQuery := `SELECT revision_id, job_key, depends_on FROM job_dependencies
+		WHERE revision_id IN (` + placeholders(len(ids), 1) + `) ORDER BY depends_on`
+	if len(out) <= 100 {
+		// A few jobs (a runner reading the one it got): their own rows,
+		// not the revision's, whose publish job depends on every job.
+		ids = ids[:0]
+		var or []string
+		for _, j := range out {
+			or = append(or, "(revision_id = ? AND job_key = ?)")
+			ids = append(ids, j.RevisionID, j.Key)
+		}
+		depQuery = `SELECT revision_id, job_key, depends_on FROM job_dependencies WHERE ` + strings.Join(or, " OR ") + ` ORDER BY depends_on`
+	}
+	drows, err := q.QueryContext(ctx, s.dialect.rebind(depQuery), ids...)
 	if err != nil {
 		return nil, fmt.Errorf("read job dependencies: %w", err)
 	}
@@ -281,11 +293,18 @@ func (s *Store) MarkDispatched(ctx context.Context, jobs ...JobRow) error {
 	if s.readOnly {
 		return fmt.Errorf("%s: %w", s.where, ErrReadOnly)
 	}
-	for _, j := range jobs {
-		_, err := s.db.ExecContext(ctx, s.dialect.rebind(`UPDATE jobs SET status = ?, updated_at = ? WHERE id = ? AND status = ? AND attempts = ?`),
-			string(JobDispatched), s.dialect.ts(s.now()), j.ID, string(JobPending), j.Attempts)
+	for len(jobs) > 0 {
+		batch := jobs[:min(len(jobs), 200)]
+		jobs = jobs[len(batch):]
+		args := []any{string(JobDispatched), s.dialect.ts(s.now()), string(JobPending)}
+		or := make([]string, len(batch))
+		for i, j := range batch {
+			or[i] = "(id = ? AND attempts = ?)"
+			args = append(args, j.ID, j.Attempts)
+		}
+		_, err := s.db.ExecContext(ctx, s.dialect.rebind(`UPDATE jobs SET status = ?, updated_at = ? WHERE status = ? AND (`+strings.Join(or, " OR ")+`)`), args...)
 		if err != nil {
-			return fmt.Errorf("mark job %d dispatched: %w", j.ID, err)
+			return fmt.Errorf("mark %d jobs dispatched: %w", len(batch), err)
 		}
 	}
 	return nil

@@ -157,6 +157,10 @@ func connectSQLite(ctx context.Context, rawURL, dir, where string, readOnly bool
 		// serializes applies; WAL lets readers go on meanwhile.
 		q.Set("_txlock", "immediate")
 		q.Add("_pragma", "journal_mode(WAL)")
+		// With WAL, NORMAL syncs at checkpoints rather than every commit: a
+		// power cut may lose the last commits (whose jobs then run again)
+		// but never corrupts the file, and runners commit several times a job.
+		q.Add("_pragma", "synchronous(NORMAL)")
 	}
 	q.Add("_pragma", "foreign_keys(1)")
 	db, err := sql.Open("sqlite", "file:"+fileURIPath(path)+"?"+q.Encode())
