@@ -157,9 +157,11 @@ func (w *Worker) Handle(ctx context.Context, m *queue.Msg) {
 	phases := metrics.Phases{Queue: res.Queue, Warehouse: res.Warehouse, Encode: res.Encode, Upload: res.Upload, Total: w.Now().Sub(start)}
 	if err != nil {
 		if ctx.Err() != nil {
-			// Shutting down: leave the message unacked, so another
-			// runner takes it after the ack wait.
-			log.Info("stopped before the job finished", "err", err)
+			// Shutting down past the grace period: hand the job back at
+			// once, so another runner takes it without waiting for the
+			// ack wait (a runner killed outright leaves that to JetStream).
+			log.Info("stopped before the job finished; handing it back", "err", err)
+			_ = m.Retry(0)
 			return
 		}
 		w.Metrics.JobFinished(string(job.Kind), "retry", phases)

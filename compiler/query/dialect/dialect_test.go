@@ -6,15 +6,6 @@ import (
 	"github.com/bic-dev/bic/compiler/internal/fixture"
 )
 
-func mustDialect(t testing.TB, name string) Dialect {
-	t.Helper()
-	d, err := For(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 func TestFor(t *testing.T) {
 	names := fixture.ConnectionTypes(t)
 	if len(names) < 4 {

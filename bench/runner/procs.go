@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/bic-dev/bic/publish/metadata"
+	"github.com/bic-dev/bic/publish/storage"
+)
+
+// jobsReal runs the jobs on real services with two `bic runner`
+// processes: a PostgreSQL schema, a NATS stream and an S3 prefix of this
+// run's own, all removed after.
+func jobsReal(ctx context.Context, c config, p *project) (*jobsResult, error) {
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
+		if os.Getenv(v) == "" {
+			return nil, fmt.Errorf("the S3 path needs %s (or pass -skip-real)", v)
+		}
+	}
+	id := time.Now().UnixNano()
+	schema := fmt.Sprintf("bic_bench_runner_%d", id)
+	stream := fmt.Sprintf("BENCH_RUNNER_%d", id)
+	prefix := fmt.Sprintf("bench-runner-%d", id)
+
+	st, metaURL, drop, err := scratchSchema(ctx, c.postgres, schema)
+	if err != nil {
+		return nil, err
+	}
+	defer drop()
+	number, total, err := applyProject(ctx, st, p)
+	if err != nil {
+		return nil, err
+	}
+
+	u, err := url.Parse(c.s3)
+	if err != nil {
+		return nil, fmt.Errorf("-s3: %w", err)
+	}
+	u.Path = "/" + prefix
+	storeURL := u.String()
+	defer removePrefix(context.WithoutCancel(ctx), storeURL)
+	defer deleteStream(context.WithoutCancel(ctx), c.nats, stream)
+
+	env := []string{
+		"BIC_METADATA_URL=" + metaURL, "BIC_NATS_URL=" + c.nats, "BIC_NATS_STREAM=" + stream,
+		"BIC_STORAGE_URL=" + storeURL, "AWS_REGION=" + envOr("AWS_REGION", "us-east-1"),
+	}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BIC_") && !strings.HasPrefix(kv, "AWS_REGION=") {
+			env = append(env, kv)
+		}
+	}
+	logs, err := os.MkdirTemp("", "bic-bench-logs-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(logs)
+
+	var procs []*exec.Cmd
+	var addrs []string
+	defer func() { stopAll(procs) }()
+	start := time.Now()
+	for i := range runners {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		logFile, err := os.Create(filepath.Join(logs, fmt.Sprintf("runner-%d.log", i)))
+		if err != nil {
+			return nil, err
+		}
+		defer logFile.Close()
+		cmd := exec.Command(c.bic, "runner", "-p", p.dir, "--metrics-addr", addr)
+		cmd.Env, cmd.Stdout, cmd.Stderr = env, logFile, logFile
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("start bic runner: %w", err)
+		}
+		procs, addrs = append(procs, cmd), append(addrs, addr)
+	}
+	wall, err := waitForJobs(ctx, st, total)
+	if err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, tails(logs))
+	}
+	var sc scrape
+	for _, a := range addrs {
+		if err := sc.get(ctx, a); err != nil {
+			return nil, err
+		}
+	}
+	if err := stopAll(procs); err != nil {
+		return nil, fmt.Errorf("%w\n%s", err, tails(logs))
+	}
+	procs = nil
+	r, err := summarize(ctx, st, number, start, wall, sc)
+	if err != nil {
+		return nil, err
+	}
+	r.jobByID, err = probeJobByID(ctx, st)
+	return r, err
+}
+
+// scratchSchema opens a metadata store in a new PostgreSQL schema; drop
+// closes it and drops the schema.
+func scratchSchema(ctx context.Context, pgURL, schema string) (*metadata.Store, string, func(), error) {
+	admin, err := sql.Open("pgx", pgURL)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return nil, "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	dropSchema := func() {
+		_, _ = admin.ExecContext(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	}
+	sep := "?"
+	if strings.Contains(pgURL, "?") {
+		sep = "&"
+	}
+	metaURL := pgURL + sep + "search_path=" + schema
+	st, err := metadata.Open(ctx, metaURL, "")
+	if err != nil {
+		dropSchema()
+		return nil, "", nil, err
+	}
+	return st, metaURL, func() { st.Close(); dropSchema() }, nil
+}
+
+// stopAll sends SIGTERM to the runners and waits for them, killing any
+// that is still running after 30 s. A runner stopped by the signal exits
+// 143 (128 + SIGTERM), which is a clean stop.
+func stopAll(procs []*exec.Cmd) error {
+	for _, p := range procs {
+		_ = p.Process.Signal(syscall.SIGTERM)
+	}
+	var errs []error
+	for _, p := range procs {
+		done := make(chan error, 1)
+		go func() { done <- p.Wait() }()
+		select {
+		case err := <-done:
+			var exit *exec.ExitError
+			if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 128+int(syscall.SIGTERM)) {
+				errs = append(errs, fmt.Errorf("bic runner %d: %w", p.Process.Pid, err))
+			}
+		case <-time.After(30 * time.Second):
+			_ = p.Process.Kill()
+			<-done
+			errs = append(errs, fmt.Errorf("bic runner %d: still running 30 s after SIGTERM; killed", p.Process.Pid))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// tails is the end of each runner's log, for an error message.
+func tails(dir string) string {
+	var b strings.Builder
+	names, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	for _, n := range names {
+		data, _ := os.ReadFile(n)
+		if len(data) > 2000 {
+			data = data[len(data)-2000:]
+		}
+		fmt.Fprintf(&b, "--- %s\n%s\n", filepath.Base(n), data)
+	}
+	return b.String()
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func deleteStream(ctx context.Context, natsURL, stream string) {
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		return
+	}
+	defer nc.Close()
+	if js, err := jetstream.New(nc); err == nil {
+		_ = js.DeleteStream(ctx, stream)
+	}
+}
+
+// removePrefix deletes every object under the S3 URL's prefix.
+func removePrefix(ctx context.Context, rawURL string) {
+	cfg, err := storage.ParseS3URL(rawURL)
+	if err != nil || cfg.Prefix == "" {
+		return
+	}
+	client, err := minio.New(cfg.Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), ""),
+		Secure: !cfg.Insecure, Region: envOr("AWS_REGION", "us-east-1"),
+	})
+	if err != nil {
+		return
+	}
+	objects := client.ListObjects(ctx, cfg.Bucket, minio.ListObjectsOptions{Prefix: cfg.Prefix, Recursive: true})
+	for range client.RemoveObjects(ctx, cfg.Bucket, objects, minio.RemoveObjectsOptions{}) {
+	}
+}
