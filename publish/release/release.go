@@ -19,6 +19,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/bic-dev/bic/compiler/query/filterstate"
 	"github.com/bic-dev/bic/publish/storage"
 )
 
@@ -38,6 +39,24 @@ type Release struct {
 	PublishedAt  time.Time `json:"published_at"`
 	// Charts maps DASHBOARD/CHART to its data.
 	Charts map[string]Chart `json:"charts"`
+	// Dashboards maps a dashboard's name to what the server needs of it.
+	Dashboards map[string]Dashboard `json:"dashboards,omitempty"`
+	// Assets maps an asset's name (echarts.min.js, bic.js, bic.css) to
+	// its blob: pages refer to them, and the server and a static export
+	// serve them from storage like any other blob.
+	Assets map[string]string `json:"assets,omitempty"`
+}
+
+// Dashboard is a published dashboard: its title, its page (an HTML blob
+// drawn with the default state's data) and its filters as filterstate
+// needs them, so the server normalises a viewer's state without the
+// compiler and finds the precomputed blob by the state's key.
+type Dashboard struct {
+	Title       string                `json:"title"`
+	Description string                `json:"description,omitempty"`
+	Page        string                `json:"page"`
+	Charts      []string              `json:"charts"` // DASHBOARD/CHART refs, in layout order
+	Filters     filterstate.Dashboard `json:"filters"`
 }
 
 // Chart is a chart's data: the state that a viewer who chose nothing sees,

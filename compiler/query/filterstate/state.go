@@ -8,10 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/bic-dev/bic/compiler/query/timewindow"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/bic-dev/bic/compiler/query/timewindow"
 )
 
 // Filter types.

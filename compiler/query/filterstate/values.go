@@ -2,9 +2,10 @@ package filterstate
 
 import (
 	"fmt"
-	"github.com/bic-dev/bic/compiler/query/timewindow"
 	"strconv"
 	"strings"
+
+	"github.com/bic-dev/bic/compiler/query/timewindow"
 )
 
 // Coerce converts a filter value to the dimension's type (time, string,
