@@ -69,7 +69,12 @@ func (w *Worker) chartData(ctx context.Context, m *compiler.Manifest, ref string
 		case <-time.After(claimPoll):
 		}
 	}
-	defer func() { _ = w.Store.ReleaseInput(context.WithoutCancel(ctx), key, owner) }()
+	released := false
+	defer func() {
+		if !released { // a failed computation: others may try now
+			_ = w.Store.ReleaseInput(context.WithoutCancel(ctx), key, owner)
+		}
+	}()
 	// The runner that held the claim before may have just written it.
 	if e, ok, err := w.Store.CacheEntry(ctx, key); err != nil {
 		return out, err
@@ -81,7 +86,9 @@ func (w *Worker) chartData(ctx context.Context, m *compiler.Manifest, ref string
 	w.Metrics.CacheLookup(false)
 	stopRenewing := w.renewClaim(ctx, key, owner)
 	defer stopRenewing()
-	return w.compute(ctx, m, q, out)
+	out, err = w.compute(ctx, m, q, out, owner)
+	released = err == nil
+	return out, err
 }
 
 // renewClaim keeps an input-key claim while its query runs.
@@ -109,7 +116,7 @@ func (w *Worker) renewClaim(ctx context.Context, key, owner string) (stop func()
 // compute asks the warehouse, writing the JSON result and the whole CSV
 // as two blobs from one pass over the rows (each streamed to storage as it
 // is encoded, never held whole), then records them and the cache entry.
-func (w *Worker) compute(ctx context.Context, m *compiler.Manifest, q *query.Query, out chartDataResult) (chartDataResult, error) {
+func (w *Worker) compute(ctx context.Context, m *compiler.Manifest, q *query.Query, out chartDataResult, owner string) (chartDataResult, error) {
 	type put struct {
 		blob storage.Blob
 		err  error
@@ -146,7 +153,7 @@ func (w *Worker) compute(ctx context.Context, m *compiler.Manifest, q *query.Que
 	for _, b := range []storage.Blob{j.blob, c.blob} {
 		arts = append(arts, metadata.Artifact{ContentHash: b.Hash, StorageKey: b.Key, Size: b.Size, Rows: int64(rows)})
 	}
-	e := metadata.CacheEntry{InputKey: out.result.InputKey, JSONHash: j.blob.Hash, CSVHash: c.blob.Hash, Rows: int64(rows), ComputedAt: started}
+	e := metadata.CacheEntry{InputKey: out.result.InputKey, JSONHash: j.blob.Hash, CSVHash: c.blob.Hash, Rows: int64(rows), ComputedAt: started, ReleaseClaim: owner}
 	if err := w.Store.PutCacheEntry(ctx, e, arts...); err != nil {
 		return out, err
 	}

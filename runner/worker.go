@@ -213,7 +213,7 @@ func (w *Worker) fail(ctx context.Context, m *queue.Msg, job metadata.JobRow, er
 
 // run executes a job by its kind.
 func (w *Worker) run(ctx context.Context, job metadata.JobRow) (metadata.JobResult, error) {
-	m, err := w.Store.Manifest(ctx, job.Env, job.Revision)
+	m, err := w.Store.JobManifest(ctx, job)
 	if err != nil {
 		return metadata.JobResult{}, err
 	}

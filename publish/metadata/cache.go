@@ -39,6 +39,10 @@ type CacheEntry struct {
 	// ComputedAt is when the warehouse answered; PutCacheEntry fills in
 	// the store's clock when it is zero.
 	ComputedAt time.Time
+	// ReleaseClaim, given to PutCacheEntry, is the owner of the input
+	// claim that computed the entry: the claim ends in the same
+	// transaction. It is not stored.
+	ReleaseClaim string
 }
 
 // PutArtifact records a blob. Blobs are content-addressed, so recording
@@ -138,6 +142,11 @@ func (s *Store) PutCacheEntry(ctx context.Context, e CacheEntry, arts ...Artifac
 		WHERE cache_entries.computed_at <= excluded.computed_at`,
 		e.InputKey, e.JSONHash, csv, nullRows(e.Rows), s.dialect.ts(e.ComputedAt)); err != nil {
 		return fmt.Errorf("record cache entry %s: %w", e.InputKey, err)
+	}
+	if e.ReleaseClaim != "" {
+		if _, err := s.exec(ctx, tx, `DELETE FROM input_claims WHERE input_key = ? AND owner = ?`, e.InputKey, e.ReleaseClaim); err != nil {
+			return fmt.Errorf("release the claim on %s: %w", e.InputKey, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("record cache entry %s: commit: %w", e.InputKey, err)

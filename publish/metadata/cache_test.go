@@ -158,7 +158,7 @@ func TestCacheEntry(t *testing.T) {
 func TestClaimInput(t *testing.T) {
 	const claimLease = time.Minute
 	type step struct {
-		do    string // claim, release, wait
+		do    string // claim, release, entry, wait
 		owner string
 		wait  time.Duration
 		want  bool // claim's answer
@@ -193,6 +193,14 @@ func TestClaimInput(t *testing.T) {
 			{do: "claim", owner: "b", want: false},
 		}},
 		{name: "releasing nothing", steps: []step{{do: "release", owner: "a"}, {do: "claim", owner: "b", want: true}}},
+		{name: "ended by its entry", steps: []step{
+			{do: "claim", owner: "a", want: true}, {do: "entry", owner: "a"},
+			{do: "claim", owner: "b", want: true},
+		}},
+		{name: "not ended by another's entry", steps: []step{
+			{do: "claim", owner: "a", want: true}, {do: "entry", owner: "b"},
+			{do: "claim", owner: "b", want: false},
+		}},
 	}
 	for name, st := range stores(t) {
 		t.Run(name, func(t *testing.T) {
@@ -207,6 +215,12 @@ func TestClaimInput(t *testing.T) {
 							c.add(s.wait)
 						case "release":
 							if err := st.ReleaseInput(ctx, key, s.owner); err != nil {
+								t.Fatal(err)
+							}
+						case "entry": // the computation's result ends its claim
+							blob := fmt.Sprintf("%064d", i)
+							e := metadata.CacheEntry{InputKey: key, JSONHash: blob, Rows: 1, ReleaseClaim: s.owner}
+							if err := st.PutCacheEntry(ctx, e, metadata.Artifact{ContentHash: blob, StorageKey: "blobs/" + blob, Size: 1, Rows: 1}); err != nil {
 								t.Fatal(err)
 							}
 						case "claim":

@@ -262,6 +262,32 @@ func (s *Store) Manifest(ctx context.Context, env string, number int) (*compiler
 	return &m, nil
 }
 
+// JobManifest is Manifest for a job's revision, found by the revision's
+// id, which is never reused (AUTOINCREMENT on SQLite, a sequence on
+// PostgreSQL): a runner reads each revision's manifest hash once, not once
+// per job.
+func (s *Store) JobManifest(ctx context.Context, j JobRow) (*compiler.Manifest, error) {
+	s.manifestMu.Lock()
+	hash, ok := s.revisionHashes[j.RevisionID]
+	s.manifestMu.Unlock()
+	if ok {
+		if m := s.cachedManifest(hash); m != nil {
+			return m, nil
+		}
+	}
+	m, err := s.Manifest(ctx, j.Env, j.Revision)
+	if err != nil {
+		return nil, err
+	}
+	s.manifestMu.Lock()
+	defer s.manifestMu.Unlock()
+	if len(s.revisionHashes) >= 4096 {
+		clear(s.revisionHashes)
+	}
+	s.revisionHashes[j.RevisionID] = m.Hash
+	return m, nil
+}
+
 // manifestCacheSize bounds the manifest cache: a runner works on a few
 // revisions at a time.
 const manifestCacheSize = 16

@@ -40,6 +40,9 @@ type Store struct {
 	// revision needs the same one, and decoding it per job is waste.
 	manifestMu sync.Mutex
 	manifests  map[string]*compiler.Manifest
+	// revisionHashes remembers each revision's manifest_hash by revision
+	// id (see JobManifest).
+	revisionHashes map[int64]string
 	// decodes counts manifests decoded, for the cache's test.
 	decodes atomic.Int64
 
@@ -92,7 +95,7 @@ func (s *Store) SetMaxAttempts(n int) { s.maxAttempts = max(n, 1) }
 
 func newStore(db *sql.DB, d dialect, where string, readOnly bool) *Store {
 	return &Store{db: db, dialect: d, now: time.Now, where: where, readOnly: readOnly,
-		maxAttempts: DefaultMaxAttempts, manifests: map[string]*compiler.Manifest{}}
+		maxAttempts: DefaultMaxAttempts, manifests: map[string]*compiler.Manifest{}, revisionHashes: map[int64]string{}}
 }
 
 // dialect is the SQL that differs between PostgreSQL and SQLite.
