@@ -243,6 +243,7 @@ func waitForRevision(ctx context.Context, out io.Writer, e *engine, st *metadata
 		go func() { workerDone <- e.worker.Run(ctx) }()
 	}
 	bar := newProgress(out)
+	started, hinted := time.Now(), false
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -266,6 +267,13 @@ func waitForRevision(ctx context.Context, out io.Writer, e *engine, st *metadata
 			}
 		}
 		bar.show(counts[metadata.JobDone], len(jobs), len(failed))
+		if !e.embedded && !hinted && counts[metadata.JobRunning]+counts[metadata.JobDone] == 0 && time.Since(started) > 10*time.Second {
+			// With a NATS server, runners are separate processes.
+			hinted = true
+			bar.end()
+			fmt.Fprintln(out, "No runner has started a job yet: start `bic runner` (with the same BIC_METADATA_URL, BIC_NATS_URL and BIC_STORAGE_URL) to run them.")
+			bar.last = ""
+		}
 		switch {
 		case len(failed) > 0:
 			bar.end()
