@@ -60,6 +60,7 @@ var importLayers = []importLayer{
 	{pkg: modPath + "server", stdlib: true, allowed: []string{
 		modPath + "server/...", modPath + "publish/storage/...", modPath + "publish/release", modPath + "compiler/query/filterstate", modPath + "compiler/query/timewindow",
 		"github.com/nats-io/nats.go/...",
+		"github.com/prometheus/client_golang/...", "golang.org/x/sync/...", // server metrics; one read per pointer or blob
 	}},
 	{pkg: modPath + "compiler/internal/fixture", any: true}, // test support: txtar fixtures, golden files
 	{pkg: modPath + "cmd", any: true},

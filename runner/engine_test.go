@@ -277,6 +277,14 @@ func TestEngineFillsTheCache(t *testing.T) {
 	if fmt.Sprint(records[1]) != "[DE 15]" {
 		t.Errorf("first CSV row %v, want [DE 15]", records[1])
 	}
+	page := rel.Dashboards["sales"]
+	html := string(e.readBlob(t, page.Page))
+	if !strings.Contains(html, "<title>Sales") || !strings.Contains(html, "../assets/echarts.min.js") || len(page.Charts) != 3 {
+		t.Errorf("the sales page (%d charts) does not load its assets or lacks its title:\n%.300s", len(page.Charts), html)
+	}
+	if js := e.readBlob(t, rel.Assets["echarts.min.js"]); !strings.Contains(string(js), "5.4.3") {
+		t.Error("the release's echarts.min.js is not ECharts 5.4.3")
+	}
 	jobs, err := e.store.Jobs(context.Background(), "prod", n)
 	if err != nil {
 		t.Fatal(err)
@@ -309,9 +317,9 @@ func TestEngineComputesOnlyWhatChanged(t *testing.T) {
 	if got := w.Queries() - before; got != 1 {
 		t.Errorf("a revision that changes one chart asked the warehouse %d times, want 1", got)
 	}
-	// One JSON, one CSV, one release.
-	if got := countBlobs(t, e.dir) - blobs; got != 3 {
-		t.Errorf("%d new blobs, want 3", got)
+	// One JSON, one CSV, the dashboard's page drawn with them, the release.
+	if got := countBlobs(t, e.dir) - blobs; got != 4 {
+		t.Errorf("%d new blobs, want 4", got)
 	}
 	second := e.current(t, "prod")
 	for _, ref := range []string{"sales/by_country", "sales/total"} {

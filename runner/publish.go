@@ -13,7 +13,8 @@ import (
 
 // publish is a revision's publish job, which runs once every other job of
 // the revision is done: it writes the release (every chart of the
-// revision, with its data blobs) and flips the environment's pointer to
+// revision, with its data blobs, and every dashboard's page drawn with its
+// default state) and flips the environment's pointer to
 // it. Completing the job then makes the revision live in the metadata DB.
 //
 // A chart the revision did not change keeps the data of the release it
@@ -85,6 +86,9 @@ func (w *Worker) publish(ctx context.Context, m *compiler.Manifest, job metadata
 			c.States[c.Default] = releaseData(d.entry)
 		}
 		rel.Charts[ref] = c
+	}
+	if err := w.pages(ctx, m, rel); err != nil {
+		return err
 	}
 	blob, err := release.Write(ctx, w.Storage, rel)
 	if err != nil {

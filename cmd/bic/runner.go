@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -110,7 +111,8 @@ func startEngine(ctx context.Context, f *deployFlags, r *runtimeFlags, m *compil
 	if err != nil {
 		return nil, &exitError{code: exitRuntime, err: err}
 	}
-	q, err := queue.Connect(ctx, natsURL, queueOptions(f.dir, opts.log))
+	qopts := queueOptions(f.dir, opts.log)
+	q, err := queue.Connect(ctx, natsURL, qopts)
 	if err != nil {
 		objects.Close()
 		return nil, &exitError{code: exitRuntime, err: fmt.Errorf("work queue: %w", err)}
@@ -129,6 +131,9 @@ func startEngine(ctx context.Context, f *deployFlags, r *runtimeFlags, m *compil
 	e.worker = &runner.Worker{
 		Store: st, Queue: q, Storage: objects, Open: warehouses{env: os.LookupEnv, dir: f.dir},
 		Metrics: opts.metrics, Log: opts.log, Owner: ownerName(), Concurrency: opts.concurrency,
+		// A runner that dies holding an input claim must not block the
+		// job's next runner longer than JetStream takes to redeliver it.
+		ClaimLease: cmp.Or(qopts.AckWait, queue.DefaultAckWait),
 	}
 	return e, nil
 }

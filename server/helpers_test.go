@@ -1,0 +1,175 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/bic-dev/bic/compiler/query/filterstate"
+	"github.com/bic-dev/bic/publish/release"
+	"github.com/bic-dev/bic/publish/storage"
+	"github.com/bic-dev/bic/runner/servicetest"
+)
+
+// eachStore runs test on a store in a fresh local directory and on the S3
+// server under a fresh prefix of the test bucket.
+func eachStore(t *testing.T, test func(t *testing.T, st storage.Store)) {
+	t.Helper()
+	t.Run("file", func(t *testing.T) {
+		t.Parallel()
+		test(t, fileStore(t))
+	})
+	t.Run("s3", func(t *testing.T) {
+		t.Parallel()
+		test(t, s3Store(t))
+	})
+}
+
+func fileStore(t testing.TB) storage.Store {
+	t.Helper()
+	st, err := storage.Open(context.Background(), "file://"+t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// s3Store is a store under a prefix of its own in BIC_TEST_S3_URL's bucket
+// (created if missing), emptied when the test ends.
+func s3Store(t testing.TB) storage.Store {
+	t.Helper()
+	raw := servicetest.S3(t)
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/server-test-" + strings.ToLower(rand.Text())
+	st, err := storage.Open(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3 := st.(*storage.S3Store)
+	ctx := context.Background()
+	ok, err := s3.Client().BucketExists(ctx, s3.Bucket())
+	if err != nil {
+		t.Fatalf("bucket %s at %s: %v", s3.Bucket(), s3, err)
+	}
+	if !ok {
+		err := s3.Client().MakeBucket(ctx, s3.Bucket(), minio.MakeBucketOptions{})
+		if code := minio.ToErrorResponse(err).Code; err != nil && code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
+			t.Fatalf("create bucket %s: %v", s3.Bucket(), err)
+		}
+	}
+	t.Cleanup(func() {
+		infos, err := st.List(ctx, "")
+		if err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+		for _, info := range infos {
+			if err := st.Delete(ctx, info.Key); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+		}
+		st.Close()
+	})
+	return st
+}
+
+// fixture is a small published environment, built by hand as a runner's
+// publish job would.
+type fixture struct {
+	store    storage.Store
+	rel      *release.Release
+	relKey   string
+	page     []byte
+	pageKey  string
+	json     map[string][]byte // state key → chart JSON
+	jsonKey  map[string]string // state key → its blob key
+	csv      []byte
+	csvKey   string
+	assetJS  []byte
+	assetKey string
+	// defaultKey and euKey are the precomputed states: no filter chosen,
+	// and region=EU.
+	defaultKey, euKey string
+	filters           filterstate.Dashboard
+	unnamedKey        string // a blob in storage that no release names
+}
+
+var salesFilters = filterstate.Dashboard{Name: "sales", Filters: []filterstate.Filter{
+	{Name: "region", Type: filterstate.Select, ValueType: "string", Values: []any{"EU", "US"}},
+	{Name: "country", Type: filterstate.MultiSelect, ValueType: "string"},
+	{Name: "price", Type: filterstate.NumberRange, ValueType: "number"},
+	{Name: "period", Type: filterstate.DateRange, ValueType: "time", Default: "last_30_days"},
+	{Name: "paid", Type: filterstate.Select, ValueType: "boolean"},
+}}
+
+func put(t testing.TB, st storage.Writer, b []byte) string {
+	t.Helper()
+	blob, err := st.PutBlob(context.Background(), bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blob.Key
+}
+
+func stateKey(t testing.TB, chosen map[string]any) string {
+	t.Helper()
+	st, err := filterstate.Normalize(salesFilters, chosen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Key()
+}
+
+// publish writes a release of env at revision rev, whose page says title,
+// and flips the pointer to it.
+func publish(t testing.TB, st storage.Store, env string, rev int, title string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{store: st, json: map[string][]byte{}, jsonKey: map[string]string{}, filters: salesFilters}
+	f.page = []byte("<!doctype html><title>" + title + "</title>\n" + strings.Repeat("<p>a row of the page</p>\n", 80))
+	f.pageKey = put(t, st, f.page)
+	f.defaultKey = stateKey(t, nil)
+	f.euKey = stateKey(t, map[string]any{"region": "EU"})
+	states := map[string]release.Data{}
+	f.csv = []byte("day,revenue\n2024-01-01,10\n")
+	f.csvKey = put(t, st, f.csv)
+	for key, body := range map[string]string{
+		f.defaultKey: `{"rev":` + strconv.Itoa(rev) + `,"state":"default","rows":[` + strings.Repeat(`[1,2],`, 200) + `[1,2]]}`,
+		f.euKey:      `{"rev":` + strconv.Itoa(rev) + `,"state":"eu"}`,
+	} {
+		f.json[key] = []byte(body)
+		f.jsonKey[key] = put(t, st, f.json[key])
+		states[key] = release.Data{JSON: f.jsonKey[key], CSV: f.csvKey, Rows: 1, ComputedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
+	}
+	f.assetJS = []byte("console.log('bic');\n" + strings.Repeat("// padding so that gzip pays\n", 40))
+	f.assetKey = put(t, st, f.assetJS)
+	f.unnamedKey = put(t, st, []byte("not named by any release"))
+	f.rel = &release.Release{
+		Version: release.Version, Env: env, Revision: rev, PublishedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC),
+		Charts: map[string]release.Chart{"sales/revenue": {Hash: "h", Default: f.defaultKey, States: states}},
+		Dashboards: map[string]release.Dashboard{"sales": {
+			Title: "Sales <script>alert(1)</script>", Description: "money & more",
+			Page: f.pageKey, Charts: []string{"sales/revenue"}, Filters: salesFilters,
+		}},
+		Assets: map[string]string{"bic.js": f.assetKey},
+	}
+	blob, err := release.Write(ctx, st, f.rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.relKey = blob.Key
+	if err := release.Flip(ctx, st, env, release.Pointer{Release: blob.Key, Revision: rev}); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
