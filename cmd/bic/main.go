@@ -135,7 +135,7 @@ func newRootCmd() *cobra.Command {
 	}
 	addLimitFlags(root.PersistentFlags())
 	root.AddCommand(newValidateCmd(), newSchemaCmd(), newInitCmd(), newQueryCmd(),
-		newMigrateCmd(), newPlanCmd(), newApplyCmd(), newPreviewCmd(), newHistoryCmd(), newRollbackCmd(), newDestroyCmd(), newGCCmd(), newRunnerCmd())
+		newMigrateCmd(), newPlanCmd(), newApplyCmd(), newPreviewCmd(), newHistoryCmd(), newRollbackCmd(), newDestroyCmd(), newGCCmd(), newRunnerCmd(), newServeCmd(), newPublishCmd())
 	root.AddCommand(newStatusCmd())
 	return root
 }
