@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -41,6 +43,54 @@ func TestReliability(t *testing.T) {
 	t.Run("PreviewOfOneChartQueriesOnce", func(t *testing.T) { testPreviewOneChart(t, bin) })
 	t.Run("WarehouseErrorFailsTheRevision", func(t *testing.T) { testWarehouseError(t, bin) })
 	t.Run("ThousandJobsOnThreeRunners", func(t *testing.T) { testThousandJobs(t, bin) })
+	t.Run("OnDemandFilterState", func(t *testing.T) { testOnDemand(t, bin) })
+}
+
+// testOnDemand: bic serve answers a filter state that was not
+// precomputed by asking the runners over NATS; they compute it once, and
+// the next server asking for it is answered from the cache.
+func testOnDemand(t *testing.T, bin string) {
+	dir := shop(t)
+	h := newRelHarness(t, bin, dir, relOptions{})
+	runners := []*proc{h.runner("runner1", 2)}
+	h.mustBic(applyTimeout, "apply", "-p", dir, "--auto-approve", "--wait")
+	port := freePort(t)
+	srv := h.start("serve", "serve", "-p", dir, "--addr", fmt.Sprintf("127.0.0.1:%d", port))
+	defer srv.kill() // a server has no queries to report
+	get := func(path string) (int, string, http.Header) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+			if err == nil {
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				return res.StatusCode, string(b), res.Header
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s: %v\n%s", path, err, srv.output())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	_, all, defHeader := get("/e/prod/api/charts/sales/orders_by_country")
+	code, de, header := get("/e/prod/api/charts/sales/orders_by_country?country=DE")
+	if code != 200 {
+		t.Fatalf("an on-demand state: %d %s\nserver: %s\nrunner: %s", code, de, srv.output(), runners[0].output())
+	}
+	if header.Get("X-Bic-State-Key") == defHeader.Get("X-Bic-State-Key") || de == all {
+		t.Errorf("the on-demand state answered the default state's data")
+	}
+	var doc struct{ Rows [][]any }
+	if err := json.Unmarshal([]byte(de), &doc); err != nil || len(doc.Rows) != 1 || doc.Rows[0][0] != "DE" {
+		t.Errorf("country=DE: %v rows %v, want one row for DE", err, doc.Rows)
+	}
+	if code, _, _ := get("/e/prod/api/charts/sales/orders_by_country?country=DE"); code != 200 {
+		t.Errorf("the same state again: %d", code)
+	}
+	if queries := stopAll(runners...); queries != 27+1 {
+		t.Errorf("the runner sent %d warehouse queries, want 28: the 27 charts and the one on-demand state once", queries)
+	}
 }
 
 // shop is a copy of examples/shop, its warehouse DuckDB on the CSV files.

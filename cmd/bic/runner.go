@@ -208,7 +208,8 @@ finishes the jobs in flight, or leaves them to another runner, and stops.`,
 			errs := make(chan error, 3)
 			go func() { errs <- e.dispatcher.Run(ctx) }()
 			go func() { errs <- e.worker.Run(ctx) }()
-			waiting := 2
+			go func() { errs <- e.worker.ServeOnDemand(ctx, e.queue.Conn(), e.queue.RequestSubject("ondemand")) }()
+			waiting := 3
 			if metricsAddr != "" {
 				waiting++
 				go func() { errs <- metrics.Serve(ctx, metricsAddr, reg, log) }()

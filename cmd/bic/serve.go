@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
@@ -20,6 +22,7 @@ import (
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/publish/site"
 	"github.com/bic-dev/bic/publish/storage"
+	"github.com/bic-dev/bic/runner/queue"
 	"github.com/bic-dev/bic/server"
 )
 
@@ -47,9 +50,26 @@ func openStorage(cmd *cobra.Command, dir, flag string) (storage.Store, error) {
 	return st, nil
 }
 
+// onDemand connects to the runners for filter states that were not
+// precomputed: with a NATS server named by --nats or $BIC_NATS_URL, the
+// runners answer; without one (or with the embedded server, which lives
+// inside another process) such a state is answered "not precomputed".
+func onDemand(natsFlag string) (*server.NATSOnDemand, func(), error) {
+	url := cmp.Or(natsFlag, os.Getenv("BIC_NATS_URL"))
+	if url == "" || url == queue.EmbeddedURL {
+		return nil, func() {}, nil
+	}
+	nc, err := nats.Connect(url, nats.Name("bic serve"), nats.MaxReconnects(-1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("NATS for on-demand filter states: %w", compiler.RedactError(err))
+	}
+	subject := queue.RequestSubject(os.Getenv("BIC_NATS_STREAM"), "ondemand")
+	return &server.NATSOnDemand{Conn: nc, Subject: subject}, nc.Close, nil
+}
+
 func newServeCmd() *cobra.Command {
 	var (
-		dir, storageURL, addr string
+		dir, storageURL, addr, natsURL string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [DIR]",
@@ -69,7 +89,16 @@ dashboards), /e/ENV/d/DASHBOARD, /e/ENV/api/charts/DASHBOARD/CHART?FILTER=…,
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			srv := server.New(server.Options{Storage: st, Log: log, Registry: reg})
+			od, closeNATS, err := onDemand(natsURL)
+			if err != nil {
+				return &exitError{code: exitRuntime, err: err}
+			}
+			defer closeNATS()
+			opts := server.Options{Storage: st, Log: log, Registry: reg}
+			if od != nil {
+				opts.OnDemand = od
+			}
+			srv := server.New(opts)
 			fmt.Fprintf(cmd.OutOrStdout(), "Serving %s at http://%s/\n", st, addr)
 			if err := srv.Serve(cmd.Context(), addr); err != nil {
 				return &exitError{code: exitRuntime, err: err}
@@ -80,6 +109,7 @@ dashboards), /e/ENV/d/DASHBOARD, /e/ENV/api/charts/DASHBOARD/CHART?FILTER=…,
 	addProjectFlag(cmd, &dir, 0)
 	cmd.Flags().StringVar(&storageURL, "storage", "", "the object storage URL (default: $BIC_STORAGE_URL, bic.yaml's storage, or "+defaultStorageURL+" in the project folder)")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "the address to listen on")
+	cmd.Flags().StringVar(&natsURL, "nats", "", "a NATS server whose runners compute filter states that were not precomputed (default: $BIC_NATS_URL)")
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -161,4 +162,21 @@ func (q *Queue) Close() {
 			q.stopSrv()
 		}
 	})
+}
+
+// Conn is the queue's NATS connection, for request–reply beside the work
+// queue (on-demand filter states): in-process for the embedded server.
+func (q *Queue) Conn() *nats.Conn { return q.nc }
+
+// RequestSubject is the subject of the runners' requests named name (such
+// as "ondemand"). It lies outside the stream's subjects, which would
+// store a request instead of answering it, and names the stream, so that
+// installations sharing a NATS server keep their requests apart as well
+// as their jobs.
+func (q *Queue) RequestSubject(name string) string { return RequestSubject(q.opts.Stream, name) }
+
+// RequestSubject is Queue.RequestSubject for a stream's name ("" is
+// DefaultStream), for a process that sends requests without a Queue.
+func RequestSubject(stream, name string) string {
+	return "bic_requests." + cmp.Or(stream, DefaultStream) + "." + name
 }
