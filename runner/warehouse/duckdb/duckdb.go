@@ -9,6 +9,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math/big"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -28,7 +29,8 @@ type Conn struct {
 	loc     *time.Location
 }
 
-// Open opens the connection's database and creates a view for each file.
+// Open opens the connection's database and creates a table (or, for a
+// large or Parquet file, a view) for each file.
 // CSV columns of plain decimal numbers are read as DECIMAL (see csvTypes).
 func Open(ctx context.Context, c compiler.Connection, opts warehouse.Options) (*Conn, error) {
 	if c.Path != "" && len(c.Files) > 0 {
@@ -64,7 +66,7 @@ func Open(ctx context.Context, c compiler.Connection, opts warehouse.Options) (*
 		if reader(path) == "read_csv_auto" {
 			types, err = csvTypes(ctx, db, path)
 		}
-		stmt := fmt.Sprintf("CREATE VIEW %s AS SELECT * FROM %s(%s%s)", quoteIdent(table), reader(path), quoteString(path), typesOption(types))
+		stmt := fmt.Sprintf("CREATE %s %s AS SELECT * FROM %s(%s%s)", relationKind(path), quoteIdent(table), reader(path), quoteString(path), typesOption(types))
 		if err == nil {
 			_, err = db.ExecContext(ctx, stmt)
 		}
@@ -74,6 +76,24 @@ func Open(ctx context.Context, c compiler.Connection, opts warehouse.Options) (*
 		}
 	}
 	return conn, nil
+}
+
+// loadBelow is the size under which a CSV or JSON file is loaded into a
+// table when the connection opens, instead of read again by every query
+// through a view: sniffing and parsing a file costs milliseconds a query,
+// and a runner keeps its connections open across jobs. A larger file, and
+// Parquet (which DuckDB scans cheaply), stay views. Either way a
+// connection answers from the files as they were when it was opened.
+const loadBelow = 256 << 20
+
+func relationKind(path string) string {
+	if reader(path) == "read_parquet" {
+		return "VIEW"
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() >= loadBelow {
+		return "VIEW" // a missing file is reported by the view's own read
+	}
+	return "TABLE"
 }
 
 func reader(path string) string {
