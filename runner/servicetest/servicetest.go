@@ -40,3 +40,9 @@ func NATS(t testing.TB) string {
 func S3(t testing.TB) string {
 	return URL(t, "BIC_TEST_S3_URL", "s3://bic-test?endpoint=127.0.0.1:7070&insecure=1")
 }
+
+// Chrome is the path of a Chromium (or Chrome) binary that tests may start
+// headless, each with a user data folder of its own.
+func Chrome(t testing.TB) string {
+	return URL(t, "BIC_TEST_CHROME", "/usr/bin/chromium")
+}

@@ -237,6 +237,8 @@
     this.sort = null;
     this.page = 0;
     this.data = this.initial;
+    this.settled = false;
+    this.drawing = false;
   }
   Chart.prototype.drawn = function () {
     return ['big_number', 'table'].indexOf(this.spec.type) < 0;
@@ -255,9 +257,27 @@
     p.className = 'bic-empty bic-error';
     p.textContent = text;
     this.body.appendChild(p);
+    this.settle(text);
+  };
+  // The rendered signal: <body data-bic-rendered="true"> once every chart
+  // has drawn (ECharts' finished event: animations done) or shows a
+  // message, which its section also carries as data-bic-error. It is
+  // "false" while a filter change is loading or drawing. Tests and the
+  // benchmark wait for it.
+  Chart.prototype.pending = function () {
+    this.settled = false;
+    this.drawing = false;
+    document.body.dataset.bicRendered = 'false';
+  };
+  Chart.prototype.settle = function (error) {
+    this.drawing = false;
+    if (error) this.el.setAttribute('data-bic-error', error);
+    else this.el.removeAttribute('data-bic-error');
+    this.settled = true;
+    if (charts.every(function (c) { return c.settled; })) document.body.dataset.bicRendered = 'true';
   };
   Chart.prototype.render = function () {
-    var data = this.data;
+    var self = this, data = this.data;
     if (!data || !data.columns) { this.message('No data yet: this chart has not been computed.'); return; }
     if (!data.rows || data.rows.length === 0) { this.message('No rows for this filter state.'); return; }
     if (this.spec.type === 'big_number') { this.renderBig(); return; }
@@ -271,8 +291,12 @@
       canvas.className = 'bic-canvas';
       this.body.appendChild(canvas);
     }
-    if (!this.ec) this.ec = echarts.init(canvas, null, { renderer: 'canvas' });
+    if (!this.ec) {
+      this.ec = echarts.init(canvas, null, { renderer: 'canvas' });
+      this.ec.on('finished', function () { if (self.drawing) self.settle(); });
+    }
     try {
+      this.drawing = true;
       this.ec.setOption(buildOption(this.spec, data), true);
     } catch (e) {
       this.message('This chart could not be drawn: ' + e.message);
@@ -306,6 +330,7 @@
     }
     this.body.innerHTML = '';
     this.body.appendChild(box);
+    this.settle();
   };
   function change(cur, prev) {
     var x = num(cur), p = num(prev);
@@ -386,6 +411,7 @@
       pager.appendChild(next);
       this.body.appendChild(pager);
     }
+    this.settle();
   };
   Chart.prototype.show = function (data, computedAt, csvURL, isDefault) {
     this.data = data;
@@ -509,11 +535,13 @@
   function load(query) {
     var gen = ++generation;
     if (query === pageQuery) {
+      charts.forEach(function (c) { c.pending(); });
       charts.forEach(function (c) { c.show(c.initial, null, null, true); });
       say('');
       return;
     }
     document.body.classList.add('bic-loading');
+    charts.forEach(function (c) { c.pending(); });
     var failed = 0;
     var pending = charts.map(function (c) {
       var url = c.spec.api + '?' + query;
@@ -552,10 +580,14 @@
 
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll('section.bic-cell'), function (el) {
-      var c = new Chart(el);
-      charts.push(c);
-      if (c.initial && (c.drawn() || c.spec.type === 'table')) c.render();
+      charts.push(new Chart(el));
     });
+    charts.forEach(function (c) {
+      if (!c.initial) c.settle('No data yet: this chart has not been computed.');
+      else if (c.drawn() || c.spec.type === 'table') c.render();
+      else c.settle(); // a big number, drawn in the HTML
+    });
+    if (!charts.length) document.body.dataset.bicRendered = 'true';
     pageState = readState();
     pageQuery = queryString(pageState);
     var fromURL = stateFromURL();
