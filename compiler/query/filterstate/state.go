@@ -147,10 +147,19 @@ func canonical(f Filter, v any) (any, error) {
 		return slices.CompactFunc(vals, func(a, b any) bool { return compareValues(a, b) == 0 }), nil
 	case DateRange:
 		if s, ok := v.(string); ok {
-			if _, err := timewindow.Parse(s); err != nil {
+			r, err := timewindow.Parse(s)
+			if err != nil {
 				return nil, fmt.Errorf("%q: %w", s, err)
 			}
-			return s, nil
+			if r.Form != "span" {
+				return s, nil
+			}
+			// A span is written as its bounds, so that 2024-01-01..2024-12-31
+			// and {from: 2024-01-01, to: 2024-12-31} are one state, with one key.
+			v = map[string]any{"from": r.From}
+			if r.To != "" {
+				v.(map[string]any)["to"] = r.To
+			}
 		}
 		m, ok := v.(map[string]any)
 		if !ok {

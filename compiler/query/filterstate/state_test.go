@@ -115,6 +115,16 @@ func TestStateKey(t *testing.T) {
 	if key(map[string]any{"quantity": "42"}) != key(map[string]any{"quantity": 42.0}) {
 		t.Error("42 typed and 42 as a number give different keys")
 	}
+	// The server reads FROM..TO from a URL as {from, to}; a default or a
+	// CLI value may be written as the span: one state either way.
+	for span, bounds := range map[string]map[string]any{
+		"2024-01-01..2024-12-31": {"from": "2024-01-01", "to": "2024-12-31"},
+		"2024-01-01..":           {"from": "2024-01-01"},
+	} {
+		if key(map[string]any{"period": span}) != key(map[string]any{"period": bounds}) {
+			t.Errorf("the span %s and its bounds %v give different keys", span, bounds)
+		}
+	}
 	s, _ := Normalize(sales, nil)
 	if got, want := string(s.JSON()), `{"channel":null,"country":null,"order_value":null,"period":"all","quantity":null,"status":["pending","shipped"]}`; got != want {
 		t.Errorf("JSON = %s, want %s", got, want)
