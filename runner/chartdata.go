@@ -37,12 +37,17 @@ func (w *Worker) chartData(ctx context.Context, m *compiler.Manifest, ref string
 	if err != nil {
 		return chartDataResult{}, err
 	}
+	return w.cached(ctx, m, q, w.freshness(m, ref))
+}
+
+// cached gives the cache entry of q's input key, computing it when there
+// is none or fresh says it is too old.
+func (w *Worker) cached(ctx context.Context, m *compiler.Manifest, q *query.Query, fresh func(time.Time) bool) (chartDataResult, error) {
 	key, err := q.InputKey(m, result.EncoderVersion)
 	if err != nil {
 		return chartDataResult{}, err
 	}
 	out := chartDataResult{result: metadata.JobResult{InputKey: key}}
-	fresh := w.freshness(m, ref)
 	// Each computation claims for itself: jobs of one worker that want the
 	// same key wait for each other like any others.
 	owner := fmt.Sprintf("%s#%d", w.Owner, w.claims.Add(1))
@@ -169,12 +174,17 @@ func (w *Worker) compute(ctx context.Context, m *compiler.Manifest, q *query.Que
 // served: always, unless its dataset has a refresh schedule with a tick
 // since then (the tick makes a new entry for the same key).
 func (w *Worker) freshness(m *compiler.Manifest, ref string) func(computedAt time.Time) bool {
-	always := func(time.Time) bool { return true }
 	c, ok := m.Chart(ref)
 	if !ok {
-		return always
+		return func(time.Time) bool { return true }
 	}
-	ds, ok := m.Dataset(c.Spec.Dataset)
+	return w.datasetFreshness(m, c.Spec.Dataset)
+}
+
+// datasetFreshness is freshness for data of a dataset.
+func (w *Worker) datasetFreshness(m *compiler.Manifest, dataset string) func(computedAt time.Time) bool {
+	always := func(time.Time) bool { return true }
+	ds, ok := m.Dataset(dataset)
 	if !ok || ds.Spec.Refresh == "" {
 		return always
 	}

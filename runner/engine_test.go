@@ -457,3 +457,28 @@ func TestEngineRefreshMakesANewEntry(t *testing.T) {
 		t.Errorf("refresh: key %s → %s, computed %v → %v; want the same key computed later", a.InputKey, b.InputKey, a.ComputedAt, b.ComputedAt)
 	}
 }
+
+// TestEnginePagesOfferFilterValues: a select filter that declares no
+// values offers the distinct values of its dimension, computed once
+// through the cache when the revision is published.
+func TestEnginePagesOfferFilterValues(t *testing.T) {
+	e := newEngine(t)
+	dir := engineDir(t, map[string]string{"dashboards/sales.yaml": strings.Replace(engineDashboard, "charts:\n",
+		"filters:\n  - {name: country, dataset: orders, dimension: country, type: select}\ncharts:\n", 1)})
+	w := e.worker(t, dir, "w1")
+	e.waitFor(t, "prod", e.apply(t, dir, "prod", ""))
+	if got := w.Queries(); got != 4 {
+		t.Errorf("warehouse queries = %d, want 4: three charts and the filter's values", got)
+	}
+	page := string(e.readBlob(t, e.current(t, "prod").Dashboards["sales"].Page))
+	for _, country := range []string{">DE<", ">FR<", ">US<"} {
+		if !strings.Contains(page, country) {
+			t.Errorf("the page does not offer %s for the country filter", country)
+		}
+	}
+	// Another environment's publish finds them in the cache.
+	e.waitFor(t, "staging", e.apply(t, dir, "staging", ""))
+	if got := w.Queries(); got != 4 {
+		t.Errorf("warehouse queries after a second environment = %d, want still 4", got)
+	}
+}

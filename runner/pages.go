@@ -3,13 +3,16 @@ package runner
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 
 	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/compiler/query"
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/publish/site"
+	"github.com/bic-dev/bic/publish/storage"
 )
 
 // Where a page's references lead, relative to the page's address
@@ -65,7 +68,8 @@ func (w *Worker) pages(ctx context.Context, m *compiler.Manifest, rel *release.R
 			}
 			data[c.Name] = site.ChartData{JSON: b, CSVURL: pageCSVURL + ref, ComputedAt: st.ComputedAt, Stale: !w.freshness(m, ref)(st.ComputedAt)}
 		}
-		html, err := site.RenderDashboard(m, name, data, site.Options{Env: rel.Env, AssetsURL: pageAssetsURL, APIURL: pageAPIURL})
+		html, err := site.RenderDashboard(m, name, data, site.Options{Env: rel.Env, AssetsURL: pageAssetsURL, APIURL: pageAPIURL,
+			FilterValues: w.filterValues(ctx, m, d.Spec)})
 		if err != nil {
 			return fmt.Errorf("page of %s: %w", name, err)
 		}
@@ -93,4 +97,50 @@ func (w *Worker) readBlob(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: larger than %d bytes", key, maxPageData)
 	}
 	return b, nil
+}
+
+// filterValues lists, for each select filter of d that declares no values,
+// the distinct values of its dimension, computed through the cache like
+// chart data. A filter whose values cannot be computed is left out: its
+// control takes typed values instead, and the publish goes on.
+func (w *Worker) filterValues(ctx context.Context, m *compiler.Manifest, d compiler.Dashboard) map[string][]any {
+	out := map[string][]any{}
+	for _, f := range d.Filters {
+		if (f.Type != "select" && f.Type != "multi_select") || len(f.Values) > 0 {
+			continue
+		}
+		values, err := w.distinctValues(ctx, m, d.Name, f)
+		if err != nil {
+			w.Log.Warn("the values of a filter", "dashboard", d.Name, "filter", f.Name, "err", err)
+			continue
+		}
+		out[f.Name] = values
+	}
+	return out
+}
+
+func (w *Worker) distinctValues(ctx context.Context, m *compiler.Manifest, dashboard string, f compiler.Filter) ([]any, error) {
+	q, err := query.PlanFilterValues(m, dashboard, f.Name)
+	if err != nil {
+		return nil, err
+	}
+	res, err := w.cached(ctx, m, q, w.datasetFreshness(m, f.Dataset))
+	if err != nil {
+		return nil, err
+	}
+	b, err := w.readBlob(ctx, storage.BlobKey(res.entry.JSONHash))
+	if err != nil {
+		return nil, err
+	}
+	var doc struct{ Rows [][]any }
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	values := make([]any, 0, min(len(doc.Rows), query.MaxFilterValues))
+	for _, r := range doc.Rows[:min(len(doc.Rows), query.MaxFilterValues)] {
+		if len(r) > 0 {
+			values = append(values, r[0])
+		}
+	}
+	return values, nil
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bic-dev/bic/compiler"
+
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/runner/servicetest"
 )
@@ -52,8 +54,10 @@ func TestReliability(t *testing.T) {
 func testOnDemand(t *testing.T, bin string) {
 	dir := shop(t)
 	h := newRelHarness(t, bin, dir, relOptions{})
-	runners := []*proc{h.runner("runner1", 2)}
+	first := h.runner("runner1", 2)
 	h.mustBic(applyTimeout, "apply", "-p", dir, "--auto-approve", "--wait")
+	stopAll(first)
+	runners := []*proc{h.runner("runner2", 2)}
 	port := freePort(t)
 	srv := h.start("serve", "serve", "-p", dir, "--addr", fmt.Sprintf("127.0.0.1:%d", port))
 	defer srv.kill() // a server has no queries to report
@@ -62,6 +66,12 @@ func testOnDemand(t *testing.T, bin string) {
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+			if err == nil && res.StatusCode == http.StatusBadGateway && time.Now().Before(deadline) {
+				// The runner starting beside the server does not answer yet.
+				res.Body.Close()
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
 			if err == nil {
 				b, _ := io.ReadAll(res.Body)
 				res.Body.Close()
@@ -88,8 +98,8 @@ func testOnDemand(t *testing.T, bin string) {
 	if code, _, _ := get("/e/prod/api/charts/sales/orders_by_country?country=DE"); code != 200 {
 		t.Errorf("the same state again: %d", code)
 	}
-	if queries := stopAll(runners...); queries != 27+1 {
-		t.Errorf("the runner sent %d warehouse queries, want 28: the 27 charts and the one on-demand state once", queries)
+	if queries := stopAll(runners...); queries != 1 {
+		t.Errorf("the runner sent %d warehouse queries, want 1: the on-demand state, once", queries)
 	}
 }
 
@@ -235,8 +245,10 @@ func testNATSRestarted(t *testing.T, bin string) {
 			keys[j.InputKey] = true
 		}
 	}
-	if queries != len(keys) {
-		t.Errorf("the runners sent %d warehouse queries for %d distinct input keys", queries, len(keys))
+	// Each distinct input key once, and once the values that the pages
+	// offer for select filters without values of their own.
+	if want := len(keys) + filterValueQueries(t, dir); queries != want {
+		t.Errorf("the runners sent %d warehouse queries for %d distinct input keys and the filters' values, want %d", queries, len(keys), want)
 	}
 	if p := h.pointer("prod"); p.Revision != 2 {
 		t.Errorf("prod's pointer is at revision %d, want 2", p.Revision)
@@ -526,4 +538,23 @@ func (h *relHarness) read(key string) string {
 		h.t.Fatalf("read %s: %v", key, err)
 	}
 	return string(b)
+}
+
+// filterValueQueries is how many queries list the values of the project's
+// select filters that declare none: one per dataset and dimension.
+func filterValueQueries(t *testing.T, dir string) int {
+	t.Helper()
+	res, err := compileDir(context.Background(), dir, compiler.DefaultLimits())
+	if err != nil || res.Manifest == nil {
+		t.Fatalf("compile %s: %v", dir, err)
+	}
+	seen := map[string]bool{}
+	for _, d := range res.Manifest.Dashboards {
+		for _, f := range d.Spec.Filters {
+			if (f.Type == "select" || f.Type == "multi_select") && len(f.Values) == 0 {
+				seen[f.Dataset+"."+f.Dimension] = true
+			}
+		}
+	}
+	return len(seen)
 }

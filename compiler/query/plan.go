@@ -27,8 +27,10 @@ type Query struct {
 	Columns    []Column
 	Where      []Predicate
 	Grouped    int // the first Grouped columns are the GROUP BY
-	OrderBy    []Order
-	Limit      int
+	// Distinct selects every distinct row once (a filter's values).
+	Distinct bool
+	OrderBy  []Order
+	Limit    int
 	// Compare, for a big number, joins each period with an earlier one.
 	Compare *Comparison
 	// Windows, for an alert, evaluates the metric over each window in turn.
@@ -517,4 +519,46 @@ func chartRefs(m *compiler.Manifest) []string {
 		out[i] = compiler.ChartID(c.Dashboard, c.Spec.Name).Name()
 	}
 	return out
+}
+
+// MaxFilterValues bounds the values PlanFilterValues lists: a page offers
+// them in a searchable list; a dimension with more is typed in.
+const MaxFilterValues = 1000
+
+// PlanFilterValues plans the distinct values of a select or multi_select
+// filter's dimension, in order, for a dashboard page to offer when the
+// filter declares no values of its own: like chart data, they are
+// computed through the cache when the revision is published.
+func PlanFilterValues(m *compiler.Manifest, dashboard, filter string) (*Query, error) {
+	d, ok := m.Dashboard(dashboard)
+	if !ok {
+		return nil, fmt.Errorf("no dashboard %q", dashboard)
+	}
+	var f *compiler.Filter
+	for i := range d.Spec.Filters {
+		if d.Spec.Filters[i].Name == filter {
+			f = &d.Spec.Filters[i]
+		}
+	}
+	if f == nil {
+		return nil, fmt.Errorf("dashboard %s has no filter %q", dashboard, filter)
+	}
+	ds, ok := m.Dataset(f.Dataset)
+	if !ok {
+		return nil, fmt.Errorf("filter %s: no dataset %q", filter, f.Dataset)
+	}
+	dim, ok := ds.Spec.Dimensions[f.Dimension]
+	if !ok {
+		return nil, fmt.Errorf("filter %s: dataset %s has no dimension %q", filter, f.Dataset, f.Dimension)
+	}
+	q, err := baseQuery(m, dashboard+"/filter:"+filter, ds.Spec)
+	if err != nil {
+		return nil, err
+	}
+	q.Columns = []Column{{Name: f.Dimension, Expr: dim.Expr, Role: "dimension", Type: dim.Type}}
+	q.Distinct = true
+	q.Where = []Predicate{{Expr: dim.Expr, Type: dim.Type, Op: "not_null"}}
+	q.OrderBy = []Order{{Column: 1}}
+	q.Limit = MaxFilterValues + 1 // one more says there are more
+	return q, nil
 }

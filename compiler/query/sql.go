@@ -72,7 +72,11 @@ func (w *sqlWriter) from(src Source) string {
 }
 
 func (w *sqlWriter) selectStmt(q *Query, cols []Column, where []Predicate) {
-	w.b.WriteString("SELECT\n")
+	if q.Distinct {
+		w.b.WriteString("SELECT DISTINCT\n")
+	} else {
+		w.b.WriteString("SELECT\n")
+	}
 	for i, c := range cols {
 		sep := ","
 		if i == len(cols)-1 {

@@ -237,3 +237,25 @@ func TestParseFilterArgs(t *testing.T) {
 		}
 	}
 }
+
+// A select filter without values of its own offers the distinct values of
+// its dimension: one distinct, ordered column without NULLs, bounded.
+func TestPlanFilterValues(t *testing.T) {
+	m := shopManifest(t)
+	q, err := PlanFilterValues(m, "sales", "country")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := q.SQLFor(mustDialect(t, "duckdb"))
+	for _, want := range []string{"SELECT DISTINCT", "IS NOT NULL", "ORDER BY 1", "LIMIT 1001"} {
+		if !strings.Contains(s.Text, want) {
+			t.Errorf("SQL lacks %q:\n%s", want, s.Text)
+		}
+	}
+	if len(q.Columns) != 1 || q.Columns[0].Name != "country" {
+		t.Errorf("columns %+v, want country alone", q.Columns)
+	}
+	if _, err := PlanFilterValues(m, "sales", "nope"); err == nil {
+		t.Error("an unknown filter was planned")
+	}
+}
