@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestReferences(t *testing.T) {
+	tests := []struct {
+		name string
+		html string
+		want pageRefs
+	}{
+		{
+			name: "scripts and a stylesheet load; a canonical link and an anchor do not",
+			html: `<link rel="stylesheet" href="../assets/bic.css"><link rel="canonical" href="/x">` +
+				`<script src="../assets/echarts.min.js"></script><script src='../assets/bic.js'></script>` +
+				`<a href="../d/other">other</a>`,
+			want: pageRefs{assets: []string{"../assets/bic.css", "../assets/echarts.min.js", "../assets/bic.js"}},
+		},
+		{
+			name: "an asset named twice is loaded once",
+			html: `<script src="a.js"></script><script src="a.js"></script><link rel="icon preload" href="i.png">`,
+			want: pageRefs{assets: []string{"a.js", "i.png"}},
+		},
+		{
+			name: "inline data is not fetched; a chart without it is",
+			html: `<script type="application/json" class="bic-spec">{"name":"a","api":"../api/charts/d/a"}</script>` +
+				`<script type="application/json" class="bic-data">{}</script>` +
+				`<script type="application/json" class="bic-spec">{"name":"b","api":"../api/charts/d/b"}</script>` +
+				`<a class="bic-csv" href="../csv/d/a" download>CSV</a>`,
+			want: pageRefs{data: []string{"../api/charts/d/a", "../api/charts/d/b"}, inline: 1, fetchedOnLoad: 1, downloads: 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := references(tt.html)
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(pageRefs{})); diff != "" {
+				t.Errorf("references (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseWrk(t *testing.T) {
+	const out = `Running 2s test @ http://127.0.0.1:18081/e/prod/api/charts/sales/revenue_by_month
+  2 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     1.79ms    1.67ms  17.52ms   74.21%
+    Req/Sec    10.03k     1.77k   15.00k    72.50%
+  Latency Distribution
+     50%  812.00us
+     75%    2.40ms
+     90%    3.80ms
+     99%    7.75ms
+  39972 requests in 2.01s, 149.51MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:  19901.49
+Transfer/sec:     74.44MB
+`
+	got, err := parseWrk(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &wrkResult{rps: 19901.49, p50: 812 * time.Microsecond, p99: 7750 * time.Microsecond, requests: 39972, errors: "3 non-2xx responses"}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(wrkResult{})); diff != "" {
+		t.Errorf("parseWrk (-want +got):\n%s", diff)
+	}
+	if _, err := parseWrk("Requests/sec: 1\n"); err == nil {
+		t.Error("parseWrk without a latency distribution: no error")
+	}
+}
+
+// TestRunSmall runs the command's parts that need no wrk and no nginx on
+// examples/shop and a second phase of 3 dashboards, so that it cannot
+// rot: it builds bic, applies, serves, weighs the pages and reads the
+// RSS. It checks what was found, never how fast.
+func TestRunSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds bic and applies examples/shop; run without -short")
+	}
+	ctx := context.Background()
+	bin, remove, err := buildBic(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	c := config{bic: bin, shop: "../../examples/shop", skipWrk: true, skipNginx: true, dashboards: 3}
+	rep, err := run(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.pages) != 3 {
+		t.Fatalf("%d pages weighed, want examples/shop's 3", len(rep.pages))
+	}
+	for _, p := range rep.pages {
+		if p.html == 0 || p.htmlGzip == 0 || p.htmlGzip >= p.html {
+			t.Errorf("%s: %d bytes raw, %d gzip", p.name, p.html, p.htmlGzip)
+		}
+		if len(p.refs.assets) == 0 || p.assets == 0 || p.assetsZ >= p.assets {
+			t.Errorf("%s: assets %v, %d bytes raw, %d gzip", p.name, p.refs.assets, p.assets, p.assetsZ)
+		}
+		if len(p.refs.data) == 0 {
+			t.Errorf("%s references no chart data", p.name)
+		}
+	}
+	if _, ok := rep.assets["/e/prod/assets/echarts.min.js"]; !ok {
+		t.Errorf("assets %v lack echarts.min.js", rep.assets)
+	}
+	if rep.rssIdle == 0 {
+		t.Error("no idle RSS")
+	}
+	if rep.loads != nil || rep.rssAfter != 0 {
+		t.Error("load figures without wrk")
+	}
+	m := rep.many
+	if m == nil || m.dashboards != 3 || m.rssIdle == 0 || m.rssHot == 0 || m.pageBytes == 0 {
+		t.Fatalf("second phase: %+v", m)
+	}
+	var b strings.Builder
+	rep.print(&b, c)
+	for _, want := range []string{"| `/e/prod/d/sales`: requests of a first load | **4**", "| 3 dashboards: after each page was requested once"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, b.String())
+		}
+	}
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// bicCmd is `bic ARGS…` on the embedded defaults.
+func bicCmd(ctx context.Context, bic string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bic, args...)
+	cmd.Env = embeddedEnv()
+	return cmd
+}
+
+// apply runs `bic apply --auto-approve --wait` in dir and times it.
+func apply(ctx context.Context, bic, dir string) (time.Duration, error) {
+	start := time.Now()
+	out, err := bicCmd(ctx, bic, "apply", "-p", dir, "--auto-approve", "--wait").CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("bic apply --wait -p %s: %w\n%s", dir, err, tail(out))
+	}
+	return time.Since(start), nil
+}
+
+// served is a running `bic serve` child process.
+type served struct {
+	cmd  *exec.Cmd
+	base string // http://127.0.0.1:PORT
+	log  string
+	done chan error
+}
+
+// startServe starts `bic serve` on a free loopback port and waits until
+// /readyz answers 200.
+func startServe(ctx context.Context, bic, dir, logPath string) (*served, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	cmd := exec.Command(bic, "serve", "-p", dir, "--addr", addr)
+	cmd.Env, cmd.Stdout, cmd.Stderr = embeddedEnv(), logFile, logFile
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start bic serve: %w", err)
+	}
+	s := &served{cmd: cmd, base: "http://" + addr, log: logPath, done: make(chan error, 1)}
+	go func() { s.done <- cmd.Wait() }()
+	if err := waitReady(ctx, s.base+"/readyz", s.done); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("bic serve: %w\n%s", err, s.logTail())
+	}
+	return s, nil
+}
+
+func (s *served) pid() int { return s.cmd.Process.Pid }
+
+// stop sends SIGTERM and waits; a second call does nothing. A server
+// stopped by the signal exits 0 or 143.
+func (s *served) stop() error {
+	if s.cmd == nil {
+		return nil
+	}
+	cmd := s.cmd
+	s.cmd = nil
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		var exit *exec.ExitError
+		if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 128+int(syscall.SIGTERM)) {
+			return fmt.Errorf("bic serve: %w\n%s", err, s.logTail())
+		}
+		return nil
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		<-s.done
+		return fmt.Errorf("bic serve %d: still running 15 s after SIGTERM; killed", cmd.Process.Pid)
+	}
+}
+
+func (s *served) logTail() string {
+	data, _ := os.ReadFile(s.log)
+	return tail(data)
+}
+
+// waitReady polls url until it answers 200, the process ends (done) or
+// 30 s pass.
+func waitReady(ctx context.Context, url string, done <-chan error) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case err := <-done:
+			return fmt.Errorf("exited before %s answered: %v", url, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not answer 200 within 30 s", url)
+		}
+	}
+}
+
+// rss is a process's resident set size in bytes, from /proc/PID/status.
+func rss(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read the RSS of %d: %w", pid, err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) != 2 || f[1] != "kB" {
+				break
+			}
+			kb, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil {
+				break
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// embeddedEnv is this process's environment without bic's settings, so
+// that bic uses its embedded defaults.
+func embeddedEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BIC_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// copyProject copies the files of src to dst, leaving out .bic.
+func copyProject(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".bic" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures, empty where
+// /proc has none.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// tail is the end of a command's output, for an error message.
+func tail(out []byte) string {
+	if len(out) > 2000 {
+		out = out[len(out)-2000:]
+	}
+	return string(out)
+}
