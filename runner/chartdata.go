@@ -48,18 +48,22 @@ func (w *Worker) cached(ctx context.Context, m *compiler.Manifest, q *query.Quer
 		return chartDataResult{}, err
 	}
 	out := chartDataResult{result: metadata.JobResult{InputKey: key}}
+	// hit reports a fresh entry of key, and takes it as the result.
+	hit := func() (bool, error) {
+		e, ok, err := w.Store.CacheEntry(ctx, key)
+		if err != nil || !ok || !fresh(e.ComputedAt) {
+			return false, err
+		}
+		out.entry, out.result.CacheHit, out.result.Rows = e, true, e.Rows
+		w.Metrics.CacheLookup(true)
+		return true, nil
+	}
 	// Each computation claims for itself: jobs of one worker that want the
 	// same key wait for each other like any others.
 	owner := fmt.Sprintf("%s#%d", w.Owner, w.claims.Add(1))
 	for {
-		e, ok, err := w.Store.CacheEntry(ctx, key)
-		if err != nil {
+		if ok, err := hit(); ok || err != nil {
 			return out, err
-		}
-		if ok && fresh(e.ComputedAt) {
-			out.entry, out.result.CacheHit, out.result.Rows = e, true, e.Rows
-			w.Metrics.CacheLookup(true)
-			return out, nil
 		}
 		claimed, err := w.Store.ClaimInput(ctx, key, owner, w.ClaimLease)
 		if err != nil {
@@ -81,12 +85,8 @@ func (w *Worker) cached(ctx context.Context, m *compiler.Manifest, q *query.Quer
 		}
 	}()
 	// The runner that held the claim before may have just written it.
-	if e, ok, err := w.Store.CacheEntry(ctx, key); err != nil {
+	if ok, err := hit(); ok || err != nil {
 		return out, err
-	} else if ok && fresh(e.ComputedAt) {
-		out.entry, out.result.CacheHit, out.result.Rows = e, true, e.Rows
-		w.Metrics.CacheLookup(true)
-		return out, nil
 	}
 	w.Metrics.CacheLookup(false)
 	stopRenewing := w.renewClaim(ctx, key, owner)

@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"sort"
+	"maps"
 
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/compiler/query"
+	"github.com/bic-dev/bic/compiler/query/filterstate"
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/publish/site"
 	"github.com/bic-dev/bic/publish/storage"
@@ -32,20 +32,11 @@ const maxPageData = 64 << 20
 // state's data from rel, stores the pages and the assets they load as
 // blobs, and records them in rel.
 func (w *Worker) pages(ctx context.Context, m *compiler.Manifest, rel *release.Release) error {
-	assets := site.Assets()
-	names := make([]string, 0, len(assets))
-	for name := range assets {
-		names = append(names, name)
+	assets, err := w.assets(ctx)
+	if err != nil {
+		return err
 	}
-	sort.Strings(names)
-	rel.Assets = map[string]string{}
-	for _, name := range names {
-		b, err := w.Storage.PutBlob(ctx, bytes.NewReader(assets[name]))
-		if err != nil {
-			return fmt.Errorf("store asset %s: %w", name, err)
-		}
-		rel.Assets[name] = b.Key
-	}
+	rel.Assets = assets
 	rel.Dashboards = map[string]release.Dashboard{}
 	for _, d := range m.Dashboards {
 		name := d.Spec.Name
@@ -62,7 +53,7 @@ func (w *Worker) pages(ctx context.Context, m *compiler.Manifest, rel *release.R
 			if !ok {
 				continue
 			}
-			b, err := w.readBlob(ctx, st.JSON)
+			b, err := storage.ReadAll(ctx, w.Storage, st.JSON, maxPageData)
 			if err != nil {
 				return fmt.Errorf("page of %s: chart %s: %w", name, c.Name, err)
 			}
@@ -83,22 +74,6 @@ func (w *Worker) pages(ctx context.Context, m *compiler.Manifest, rel *release.R
 	return nil
 }
 
-func (w *Worker) readBlob(ctx context.Context, key string) ([]byte, error) {
-	rc, err := w.Storage.Get(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxPageData+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", key, err)
-	}
-	if len(b) > maxPageData {
-		return nil, fmt.Errorf("read %s: larger than %d bytes", key, maxPageData)
-	}
-	return b, nil
-}
-
 // filterValues lists, for each select filter of d that declares no values,
 // the distinct values of its dimension, computed through the cache like
 // chart data. A filter whose values cannot be computed is left out: its
@@ -106,7 +81,7 @@ func (w *Worker) readBlob(ctx context.Context, key string) ([]byte, error) {
 func (w *Worker) filterValues(ctx context.Context, m *compiler.Manifest, d compiler.Dashboard) map[string][]any {
 	out := map[string][]any{}
 	for _, f := range d.Filters {
-		if (f.Type != "select" && f.Type != "multi_select") || len(f.Values) > 0 {
+		if (f.Type != filterstate.Select && f.Type != filterstate.MultiSelect) || len(f.Values) > 0 {
 			continue
 		}
 		values, err := w.distinctValues(ctx, m, d.Name, f)
@@ -128,7 +103,7 @@ func (w *Worker) distinctValues(ctx context.Context, m *compiler.Manifest, dashb
 	if err != nil {
 		return nil, err
 	}
-	b, err := w.readBlob(ctx, storage.BlobKey(res.entry.JSONHash))
+	b, err := storage.ReadAll(ctx, w.Storage, storage.BlobKey(res.entry.JSONHash), maxPageData)
 	if err != nil {
 		return nil, err
 	}
@@ -143,4 +118,26 @@ func (w *Worker) distinctValues(ctx context.Context, m *compiler.Manifest, dashb
 		}
 	}
 	return values, nil
+}
+
+// assets stores the assets that pages load and names their blobs. They
+// are the binary's own, so a worker stores them once, not at every
+// publish (ECharts alone is 1 MB to hash and write); a failure is tried
+// again by the next publish.
+func (w *Worker) assets(ctx context.Context) (map[string]string, error) {
+	w.assetsMu.Lock()
+	defer w.assetsMu.Unlock()
+	if w.assetKeys != nil {
+		return maps.Clone(w.assetKeys), nil
+	}
+	keys := map[string]string{}
+	for name, b := range site.Assets() {
+		blob, err := w.Storage.PutBlob(ctx, bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("store asset %s: %w", name, err)
+		}
+		keys[name] = blob.Key
+	}
+	w.assetKeys = keys
+	return maps.Clone(keys), nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +55,9 @@ type Worker struct {
 	pool    *connPool
 	queries atomic.Int64
 	claims  atomic.Int64
+
+	assetsMu  sync.Mutex
+	assetKeys map[string]string // the assets' blobs, once stored
 }
 
 // Queries is how many queries this worker sent to warehouses.

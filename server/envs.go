@@ -2,10 +2,8 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"path"
@@ -20,10 +18,6 @@ import (
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/publish/storage"
 )
-
-// maxRelease bounds a release document read from storage (release.Read's
-// own bound).
-const maxRelease = 256 << 20
 
 // maxEnvEntries bounds the environments remembered, so that requests for
 // made-up names cannot grow the map without end: past it, an environment
@@ -206,7 +200,7 @@ func (p *pointers) release(ctx context.Context, key string) (*loaded, error) {
 	if storage.BlobKey(hashOf(key)) != key {
 		return nil, fmt.Errorf("pointer names %q, which is not a blob key", key)
 	}
-	rel, err := readRelease(ctx, p.store, key)
+	rel, err := release.Read(ctx, p.store, key)
 	if err != nil {
 		return nil, err
 	}
@@ -233,29 +227,6 @@ func (p *pointers) pruneLocked() {
 			delete(p.releases, key)
 		}
 	}
-}
-
-func readRelease(ctx context.Context, store storage.Reader, key string) (*release.Release, error) {
-	rc, err := store.Get(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxRelease+1))
-	if err != nil {
-		return nil, fmt.Errorf("read release %s: %w", key, err)
-	}
-	if len(b) > maxRelease {
-		return nil, fmt.Errorf("release %s is larger than %d bytes", key, maxRelease)
-	}
-	var rel release.Release
-	if err := json.Unmarshal(b, &rel); err != nil {
-		return nil, fmt.Errorf("decode release %s: %w", key, err)
-	}
-	if rel.Version != release.Version {
-		return nil, fmt.Errorf("release %s is of format %d; this server reads format %d", key, rel.Version, release.Version)
-	}
-	return &rel, nil
 }
 
 // list returns the environments that have a pointer, sorted, listing

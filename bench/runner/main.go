@@ -22,10 +22,10 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime/pprof"
 	"time"
+
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 )
 
 // config is what one run measures.
@@ -63,7 +63,7 @@ func main() {
 	ctx := context.Background()
 	cleanup := func() {}
 	if c.bic == "" && (!c.skipReal || !c.skipShop) {
-		bin, remove, err := buildBic(ctx)
+		bin, remove, err := benchkit.BuildBic(ctx)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -143,21 +143,6 @@ func progress(c config, format string, args ...any) {
 	if c.log != nil {
 		fmt.Fprintf(c.log, "%s  "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
 	}
-}
-
-// buildBic builds ./cmd/bic of the module in the working directory.
-func buildBic(ctx context.Context) (string, func(), error) {
-	dir, err := os.MkdirTemp("", "bic-bench-bin-*")
-	if err != nil {
-		return "", nil, err
-	}
-	bin := filepath.Join(dir, "bic")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/bic")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("go build ./cmd/bic: %w\n%s", err, out)
-	}
-	return bin, func() { os.RemoveAll(dir) }, nil
 }
 
 func startProfile(path string) (func(), error) {

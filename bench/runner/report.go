@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 )
 
 // report is one run's figures; a nil part was not measured.
@@ -58,10 +60,10 @@ func (r *report) print(w io.Writer, c config) {
 	row("**1. baseline**: bare JetStream (nats.go), messages of a job message's size with msg ids, published one at a time (sync), pulled by 2 consumers (2 connections in this process, one durable pull consumer, fetch 4, double ack)", "",
 		base(func(b *baseline) string { return fmt.Sprintf("%d messages", b.n) }), true)
 	row("baseline: last publish acknowledged / last message acked", "", base(func(b *baseline) string {
-		return fmt.Sprintf("%s / %s", dur(b.publish), dur(b.wall))
+		return fmt.Sprintf("%s / %s", benchkit.Dur(b.publish), benchkit.Dur(b.wall))
 	}), true)
 	row("baseline: messages/s; per message (wall × 2 consumers ÷ n)", "", base(func(b *baseline) string {
-		return fmt.Sprintf("%.0f/s; %s", rate(b.n, b.wall), dur(b.perMsg()))
+		return fmt.Sprintf("%.0f/s; %s", rate(b.n, b.wall), benchkit.Dur(b.perMsg()))
 	}), true)
 	row("**2. jobs**: runners", "", func(_ *baseline, j *jobsResult) string {
 		if j == nil {
@@ -75,31 +77,31 @@ func (r *report) print(w io.Writer, c config) {
 	row("jobs (by kind); warehouse queries; cache hits", "", jobs(func(j *jobsResult) string {
 		return fmt.Sprintf("%d (%s); %d; %d", j.jobs, kinds(j.byKind), j.queries, j.hits)
 	}), true)
-	row("wall: start of the runners → every job done", "", jobs(func(j *jobsResult) string { return dur(j.wall) }), true)
+	row("wall: start of the runners → every job done", "", jobs(func(j *jobsResult) string { return benchkit.Dur(j.wall) }), true)
 	row("**jobs/s** (jobs ÷ wall)", "≥ 1,000 jobs/s with 2 runners", jobs(func(j *jobsResult) string {
-		return fmt.Sprintf("**%.0f** %s", rate(j.jobs, j.wall), mark(rate(j.jobs, j.wall) >= 1000))
+		return fmt.Sprintf("**%.0f** %s", rate(j.jobs, j.wall), benchkit.Mark(rate(j.jobs, j.wall) >= 1000))
 	}), true)
 	row("start of the runners → first job started; first started → last finished (jobs/s in it)", "", jobs(func(j *jobsResult) string {
-		return fmt.Sprintf("%s; %s (%.0f/s)", dur(j.startup), dur(j.span), rate(j.jobs, j.span))
+		return fmt.Sprintf("%s; %s (%.0f/s)", benchkit.Dur(j.startup), benchkit.Dur(j.span), rate(j.jobs, j.span))
 	}), true)
-	row("the publish job (waits for all others, then writes the release)", "", jobs(func(j *jobsResult) string { return dur(j.publish) }), true)
+	row("the publish job (waits for all others, then writes the release)", "", jobs(func(j *jobsResult) string { return benchkit.Dur(j.publish) }), true)
 	row("mean per chart_data job, from the runners' histograms: queue / warehouse / encode / upload / in the handler", "", jobs(func(j *jobsResult) string {
 		m := j.metrics
-		return fmt.Sprintf("%s / %s / %s / %s / %s", dur(m.queue), dur(m.warehouse), dur(m.encode), dur(m.upload), dur(m.total))
+		return fmt.Sprintf("%s / %s / %s / %s / %s", benchkit.Dur(m.queue), benchkit.Dur(m.warehouse), benchkit.Dur(m.encode), benchkit.Dur(m.upload), benchkit.Dur(m.total))
 	}), true)
 	row("mean of the job rows' queue_ms / warehouse_ms / encode_ms / upload_ms; finished_at − started_at (whole ms per job)", "", jobs(func(j *jobsResult) string {
 		m := j.columns
-		return fmt.Sprintf("%s / %s / %s / %s; %s", dur(m.queue), dur(m.warehouse), dur(m.encode), dur(m.upload), dur(m.total))
+		return fmt.Sprintf("%s / %s / %s / %s; %s", benchkit.Dur(m.queue), benchkit.Dur(m.warehouse), benchkit.Dur(m.encode), benchkit.Dur(m.upload), benchkit.Dur(m.total))
 	}), true)
 	row("of the upload phase: a blob's `PutBlob` after its last byte (2 per job, in parallel; the rest of the phase is the artifact and cache-entry rows)", "", jobs(func(j *jobsResult) string {
 		if j.putBlobAfter == 0 {
 			return "not measured (inside `bic runner`)"
 		}
-		return dur(j.putBlobAfter)
+		return benchkit.Dur(j.putBlobAfter)
 	}), true)
-	row("runner time per job (wall × 2 ÷ jobs)", "", jobs(func(j *jobsResult) string { return dur(j.perJob()) }), true)
+	row("runner time per job (wall × 2 ÷ jobs)", "", jobs(func(j *jobsResult) string { return benchkit.Dur(j.perJob()) }), true)
 	row("**per-job overhead beyond the query** (mean time in the handler − mean warehouse time)", "< 5 ms", jobs(func(j *jobsResult) string {
-		return fmt.Sprintf("**%s** %s", dur(j.overhead()), mark(j.overhead() < 5*time.Millisecond))
+		return fmt.Sprintf("**%s** %s", benchkit.Dur(j.overhead()), benchkit.Mark(j.overhead() < 5*time.Millisecond))
 	}), true)
 	row("overhead ÷ the baseline's time per message, same transport", "", func(b *baseline, j *jobsResult) string {
 		if b == nil || j == nil {
@@ -107,14 +109,14 @@ func (r *report) print(w io.Writer, c config) {
 		}
 		return fmt.Sprintf("%.1f×", float64(j.overhead())/float64(b.perMsg()))
 	}, true)
-	row("one `Store.JobByID` (a worker's first read of each job), median, on this revision", "", jobs(func(j *jobsResult) string { return dur(j.jobByID) }), true)
+	row("one `Store.JobByID` (a worker's first read of each job), median, on this revision", "", jobs(func(j *jobsResult) string { return benchkit.Dur(j.jobByID) }), true)
 	if p := r.probe; p != nil {
 		row(fmt.Sprintf("one `Store.JobByID`, median, on a revision of %d charts applied but not run", p.n), "", func(b *baseline, j *jobsResult) string {
 			switch {
 			case j == r.jobsEmbedded && p.sqlite > 0:
-				return dur(p.sqlite)
+				return benchkit.Dur(p.sqlite)
 			case j == r.jobsReal && p.postgr > 0:
-				return dur(p.postgr)
+				return benchkit.Dur(p.postgr)
 			}
 			return "—"
 		}, true)
@@ -124,14 +126,14 @@ func (r *report) print(w io.Writer, c config) {
 			return func(*baseline, *jobsResult) string { return f() }
 		}
 		row("**3. examples/shop**: first `bic apply --auto-approve --wait` (fresh copy, no .bic)", "", shop(func() string {
-			return fmt.Sprintf("%s (%s jobs)", dur(s.first), s.jobs)
+			return fmt.Sprintf("%s (%s jobs)", benchkit.Dur(s.first), s.jobs)
 		}), false)
 		row("re-apply, unchanged", "no warehouse work, < 1 s", shop(func() string {
 			what := "planned changes"
 			if s.noChanges {
 				what = "“No changes”: no revision, no jobs, no query"
 			}
-			return fmt.Sprintf("**%s**, %s %s", dur(s.again), what, mark(s.noChanges && s.again < time.Second))
+			return fmt.Sprintf("**%s**, %s %s", benchkit.Dur(s.again), what, benchkit.Mark(s.noChanges && s.again < time.Second))
 		}), false)
 	}
 }
@@ -151,25 +153,6 @@ func rate(n int, d time.Duration) float64 {
 		return 0
 	}
 	return float64(n) / d.Seconds()
-}
-
-// dur prints a duration with three significant digits in s or ms.
-func dur(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return fmt.Sprintf("%.2f s", d.Seconds())
-	case d >= 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
-	default:
-		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
-	}
-}
-
-func mark(ok bool) string {
-	if ok {
-		return "(met)"
-	}
-	return "(**not met**)"
 }
 
 // loadAverage is the 1-minute load average, empty where /proc has none.

@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 )
 
 // shopResult is examples/shop's first apply and its re-apply, on the
@@ -31,12 +31,12 @@ func shopApply(ctx context.Context, bic, src string) (*shopResult, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	if err := copyProject(src, dir); err != nil {
+	if err := benchkit.CopyProject(src, dir); err != nil {
 		return nil, err
 	}
 	apply := func() (time.Duration, string, error) {
 		cmd := exec.CommandContext(ctx, bic, "apply", "-p", dir, "--auto-approve", "--wait")
-		cmd.Env = embeddedEnv()
+		cmd.Env = benchkit.EmbeddedEnv()
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -58,43 +58,4 @@ func shopApply(ctx context.Context, bic, src string) (*shopResult, error) {
 	r.againOut = strings.TrimSpace(out)
 	r.noChanges = strings.Contains(out, "No changes")
 	return r, nil
-}
-
-// embeddedEnv is this process's environment without bic's settings, so
-// that bic uses its embedded defaults.
-func embeddedEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BIC_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
-// copyProject copies the files of src to dst, leaving out .bic.
-func copyProject(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == ".bic" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
 }

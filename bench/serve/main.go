@@ -22,11 +22,12 @@ import (
 	"io"
 	"log"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 )
 
 // config is what one run measures.
@@ -68,7 +69,7 @@ func main() {
 	defer stop()
 	cleanup := func() {}
 	if c.bic == "" {
-		bin, remove, err := buildBic(ctx)
+		bin, remove, err := benchkit.BuildBic(ctx)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -101,7 +102,7 @@ func run(ctx context.Context, c config) (*report, error) {
 	}
 	defer os.RemoveAll(dir)
 	proj := filepath.Join(dir, "shop")
-	if err := copyProject(c.shop, proj); err != nil {
+	if err := benchkit.CopyProject(c.shop, proj); err != nil {
 		return nil, err
 	}
 	progress(c, "examples/shop: bic apply --wait")
@@ -145,20 +146,4 @@ func progress(c config, format string, args ...any) {
 	if c.log != nil {
 		fmt.Fprintf(c.log, "%s  "+format+"\n", append([]any{time.Now().UTC().Format("15:04:05")}, args...)...)
 	}
-}
-
-// buildBic builds ./cmd/bic of the module that holds the working
-// directory.
-func buildBic(ctx context.Context) (string, func(), error) {
-	dir, err := os.MkdirTemp("", "bic-bench-bin-*")
-	if err != nil {
-		return "", nil, err
-	}
-	bin := filepath.Join(dir, "bic")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/bic-dev/bic/cmd/bic")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("go build ./cmd/bic: %w\n%s", err, out)
-	}
-	return bin, func() { os.RemoveAll(dir) }, nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -84,7 +85,7 @@ func TestRunSmall(t *testing.T) {
 		t.Skip("builds bic and applies examples/shop; run without -short")
 	}
 	ctx := context.Background()
-	bin, remove, err := buildBic(ctx)
+	bin, remove, err := benchkit.BuildBic(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

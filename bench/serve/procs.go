@@ -4,22 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 )
 
 // bicCmd is `bic ARGS…` on the embedded defaults.
 func bicCmd(ctx context.Context, bic string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, bic, args...)
-	cmd.Env = embeddedEnv()
+	cmd.Env = benchkit.EmbeddedEnv()
 	return cmd
 }
 
@@ -54,7 +54,7 @@ func startServe(ctx context.Context, bic, dir, logPath string) (*served, error) 
 	}
 	defer logFile.Close()
 	cmd := exec.Command(bic, "serve", "-p", dir, "--addr", addr)
-	cmd.Env, cmd.Stdout, cmd.Stderr = embeddedEnv(), logFile, logFile
+	cmd.Env, cmd.Stdout, cmd.Stderr = benchkit.EmbeddedEnv(), logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start bic serve: %w", err)
 	}
@@ -154,45 +154,6 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// embeddedEnv is this process's environment without bic's settings, so
-// that bic uses its embedded defaults.
-func embeddedEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BIC_") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
-// copyProject copies the files of src to dst, leaving out .bic.
-func copyProject(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if d.Name() == ".bic" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
 }
 
 // loadAverage is /proc/loadavg's 1, 5 and 15 minute figures, empty where

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 )
 
 // report is one run's figures; a nil or empty part was not measured.
@@ -56,19 +58,19 @@ func (r *report) print(w io.Writer, c config) {
 		for _, l := range results {
 			goal := ""
 			if l.setup == setupBic {
-				goal = "p99 < 10 ms " + mark(l.p99 < 10*time.Millisecond)
+				goal = "p99 < 10 ms " + benchkit.Mark(l.p99 < 10*time.Millisecond)
 				bic = &l
 			}
 			if l.setup == setupGo {
 				bare = &l
 			}
-			v := fmt.Sprintf("%s/s; %s (%s)", thousands(int64(l.rps+0.5)), dur(l.p99), dur(l.p50))
+			v := fmt.Sprintf("%s/s; %s (%s)", thousands(int64(l.rps+0.5)), benchkit.Dur(l.p99), benchkit.Dur(l.p50))
 			if len(l.runs) > 1 {
 				lo, hi := l.runs[0].rps, l.runs[0].rps
 				for _, r := range l.runs {
 					lo, hi = min(lo, r.rps), max(hi, r.rps)
 				}
-				v = fmt.Sprintf("%s/s [%s–%s]; %s (%s)", thousands(int64(l.rps+0.5)), thousands(int64(lo+0.5)), thousands(int64(hi+0.5)), dur(l.p99), dur(l.p50))
+				v = fmt.Sprintf("%s/s [%s–%s]; %s (%s)", thousands(int64(l.rps+0.5)), thousands(int64(lo+0.5)), thousands(int64(hi+0.5)), benchkit.Dur(l.p99), benchkit.Dur(l.p50))
 			}
 			if l.setup == setupBic {
 				v = "**" + v + "**"
@@ -80,7 +82,7 @@ func (r *report) print(w io.Writer, c config) {
 		}
 		if bic != nil && bare != nil && bare.rps > 0 {
 			ratio := bic.rps / bare.rps
-			row("bic serve ÷ bare Go handler (requests/s)", fmt.Sprintf("**%.2f×**", math.Floor(ratio*100)/100), "≥ 0.9× "+mark(ratio >= 0.9))
+			row("bic serve ÷ bare Go handler (requests/s)", fmt.Sprintf("**%.2f×**", math.Floor(ratio*100)/100), "≥ 0.9× "+benchkit.Mark(ratio >= 0.9))
 		}
 		for _, l := range results {
 			if l.setup == setupNginx && bic != nil && l.rps > 0 {
@@ -121,9 +123,9 @@ func (r *report) print(w io.Writer, c config) {
 	}
 	if m := r.many; m != nil {
 		row(fmt.Sprintf("%s one-chart dashboards: `bic apply --wait`; file storage", thousands(int64(m.dashboards))),
-			fmt.Sprintf("%s; %s in %s files", dur(m.apply), size(m.artifacts), thousands(int64(m.artifactsObjects))), "")
+			fmt.Sprintf("%s; %s in %s files", benchkit.Dur(m.apply), size(m.artifacts), thousands(int64(m.artifactsObjects))), "")
 		row(fmt.Sprintf("%s dashboards: idle after startup", thousands(int64(m.dashboards))), size(m.rssIdle), "")
-		row(fmt.Sprintf("%s dashboards: after each page was requested once (%s of pages in %s, one at a time)", thousands(int64(m.dashboards)), size(m.pageBytes), dur(m.pages)),
+		row(fmt.Sprintf("%s dashboards: after each page was requested once (%s of pages in %s, one at a time)", thousands(int64(m.dashboards)), size(m.pageBytes), benchkit.Dur(m.pages)),
 			"**"+size(m.rssHot)+"**", "")
 	}
 }
@@ -161,23 +163,4 @@ func thousands(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-// dur prints a duration with three significant digits in s or ms.
-func dur(d time.Duration) string {
-	switch {
-	case d >= time.Second:
-		return fmt.Sprintf("%.2f s", d.Seconds())
-	case d >= 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
-	default:
-		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
-	}
-}
-
-func mark(ok bool) string {
-	if ok {
-		return "(met)"
-	}
-	return "(**not met**)"
 }

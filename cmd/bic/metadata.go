@@ -37,27 +37,11 @@ func (f *deployFlags) register(cmd *cobra.Command, envDefault string) {
 // metadataURL picks the database: the flag, then $BIC_METADATA_URL, then
 // bic.yaml, then SQLite in the project folder.
 func (f *deployFlags) metadataURL(m *compiler.Manifest) (string, error) {
-	raw := f.metadata
-	if raw == "" {
-		raw = os.Getenv("BIC_METADATA_URL")
+	project := ""
+	if m != nil {
+		project = m.Project.Metadata
 	}
-	if raw == "" && m != nil {
-		raw = m.Project.Metadata
-	}
-	if raw == "" {
-		return defaultMetadataURL, nil
-	}
-	// A postgres URL's ${env:…} values are percent-encoded for the part
-	// they land in; a sqlite URL is a file path.
-	expand := compiler.ExpandURL
-	if strings.HasPrefix(raw, "sqlite://") {
-		expand = compiler.ExpandEnv
-	}
-	url, missing := expand(raw, os.LookupEnv)
-	if missing != "" {
-		return "", fmt.Errorf("metadata URL: environment variable %s is not set", missing)
-	}
-	return url, nil
+	return pick("metadata URL", f.metadata, "BIC_METADATA_URL", project, defaultMetadataURL)
 }
 
 // openStore opens the metadata database: read-only for a command that

@@ -45,17 +45,17 @@ func (r *runtimeFlags) register(cmd *cobra.Command) {
 }
 
 // pick is the flag, then the environment variable, then bic.yaml, then
-// the embedded default, with ${env:…} references expanded.
-func pick(flag, envVar, project, def string) (string, error) {
-	raw := flag
-	for _, v := range []string{os.Getenv(envVar), project, def} {
-		if raw == "" {
-			raw = v
-		}
+// the embedded default, with ${env:…} references expanded (a URL's are
+// percent-encoded for the part they land in; a sqlite URL is a file path).
+func pick(what, flag, envVar, project, def string) (string, error) {
+	raw := cmp.Or(flag, os.Getenv(envVar), project, def)
+	expand := compiler.ExpandURL
+	if strings.HasPrefix(raw, "sqlite://") {
+		expand = compiler.ExpandEnv
 	}
-	url, missing := compiler.ExpandURL(raw, os.LookupEnv)
+	url, missing := expand(raw, os.LookupEnv)
 	if missing != "" {
-		return "", fmt.Errorf("%s: environment variable %s is not set", envVar, missing)
+		return "", fmt.Errorf("%s: environment variable %s is not set", what, missing)
 	}
 	return url, nil
 }
@@ -63,7 +63,7 @@ func pick(flag, envVar, project, def string) (string, error) {
 // storageURL is where artifacts go; a relative file:// path is inside the
 // project folder dir.
 func (r *runtimeFlags) storageURL(m *compiler.Manifest, dir string) (string, error) {
-	url, err := pick(r.storage, "BIC_STORAGE_URL", m.Project.Storage, defaultStorageURL)
+	url, err := pick("storage URL", r.storage, "BIC_STORAGE_URL", m.Project.Storage, defaultStorageURL)
 	if err != nil {
 		return "", err
 	}
@@ -74,7 +74,7 @@ func (r *runtimeFlags) storageURL(m *compiler.Manifest, dir string) (string, err
 }
 
 func (r *runtimeFlags) natsURL(m *compiler.Manifest) (string, error) {
-	return pick(r.nats, "BIC_NATS_URL", m.Project.NATS, defaultNATSURL)
+	return pick("NATS URL", r.nats, "BIC_NATS_URL", m.Project.NATS, defaultNATSURL)
 }
 
 // engine is what runs jobs in this process: the queue, the storage, a
@@ -284,7 +284,7 @@ func waitForRevision(ctx context.Context, out io.Writer, e *engine, st *metadata
 		case len(failed) > 0:
 			bar.end()
 			for _, j := range failed {
-				fmt.Fprintf(out, "  failed: %s after %d attempt(s): %s\n", j.Key, j.Attempts, oneLine(j.LastError))
+				fmt.Fprintf(out, "  failed: %s after %d attempt(s): %s\n", j.Key, j.Attempts, oneLineError(j.LastError))
 			}
 			return &exitError{code: exitRuntime, err: fmt.Errorf("revision %d of %s failed: %d job(s) failed; the live revision keeps serving", number, env, len(failed))}
 		case publishDone:
@@ -308,15 +308,6 @@ func waitForRevision(ctx context.Context, out io.Writer, e *engine, st *metadata
 		case <-tick.C:
 		}
 	}
-}
-
-// oneLine is an error as one short line.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 200 {
-		s = string(r[:199]) + "…"
-	}
-	return s
 }
 
 // progress shows jobs done out of all: a bar redrawn in place on a

@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/bic-dev/bic/compiler/query/filterstate"
@@ -134,28 +133,30 @@ func Current(ctx context.Context, r storage.Reader, env string) (*Release, Point
 	if err != nil {
 		return nil, p, err
 	}
-	var rel Release
-	if err := readJSON(ctx, r, p.Release, maxDocument, &rel); err != nil {
+	rel, err := Read(ctx, r, p.Release)
+	if err != nil {
 		return nil, p, fmt.Errorf("%s's release (revision %d): %w", env, p.Revision, err)
 	}
-	if rel.Version != Version {
-		return nil, p, fmt.Errorf("%s's release is of format %d; this bic reads format %d", env, rel.Version, Version)
+	return rel, p, nil
+}
+
+// Read reads the release document stored at key, refusing one of another
+// format.
+func Read(ctx context.Context, r storage.Reader, key string) (*Release, error) {
+	var rel Release
+	if err := readJSON(ctx, r, key, maxDocument, &rel); err != nil {
+		return nil, err
 	}
-	return &rel, p, nil
+	if rel.Version != Version {
+		return nil, fmt.Errorf("release %s is of format %d; this bic reads format %d", key, rel.Version, Version)
+	}
+	return &rel, nil
 }
 
 func readJSON(ctx context.Context, r storage.Reader, key string, limit int64, v any) error {
-	rc, err := r.Get(ctx, key)
+	b, err := storage.ReadAll(ctx, r, key, limit)
 	if err != nil {
 		return err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
-		return fmt.Errorf("read %s: %w", key, err)
-	}
-	if int64(len(b)) > limit {
-		return fmt.Errorf("read %s: larger than %d bytes", key, limit)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("decode %s: %w", key, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"io"
 	"time"
@@ -117,4 +118,23 @@ func copyContext(ctx context.Context, dst io.Writer, src io.Reader) (int64, erro
 			return written, rerr
 		}
 	}
+}
+
+// ReadAll reads the object at key whole, refusing one larger than limit
+// bytes: what bic reads back (releases, pages' data) has a bound, and a
+// larger object is not one it wrote.
+func ReadAll(ctx context.Context, r Reader, key string, limit int64) ([]byte, error) {
+	rc, err := r.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", key, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("read %s: larger than %d bytes", key, limit)
+	}
+	return b, nil
 }
