@@ -27,6 +27,9 @@ type chartInputs struct {
 	Spec    Chart         `json:"spec"`
 	Filters []Filter      `json:"filters,omitempty"`
 	Project projectInputs `json:"project"`
+	// Precompute is the dashboard's bound on precomputed states: with the
+	// filters' values it says which states the chart's jobs compute.
+	Precompute *int `json:"precompute,omitempty"`
 }
 
 // alertInputs is what an alert's hash is taken of: its spec and the

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -73,11 +74,19 @@ func TestPlanOfEditsThatChangeTheSQL(t *testing.T) {
 	if p := Diff(base, snap); p.HasChanges() || len(p.Jobs) != 0 {
 		t.Fatalf("the unchanged project plans %d changes and %d jobs", len(p.Changes), len(p.Jobs))
 	}
-	salesCharts := 0
-	for _, c := range base.Charts {
-		if c.Dashboard == "sales" {
-			salesCharts++
+	// Each changed chart computes every precomputed state of its dashboard.
+	stateJobs := func(dashboard string) int {
+		n := 0
+		for _, c := range base.Charts {
+			if dashboard == "" || c.Dashboard == dashboard {
+				sts, err := base.PrecomputedStates(c.Dashboard)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n += len(sts)
+			}
 		}
+		return n
 	}
 	tests := []struct {
 		name  string
@@ -93,13 +102,13 @@ func TestPlanOfEditsThatChangeTheSQL(t *testing.T) {
 				return replace(t, s, "default: [pending, shipped, completed]", "default: [shipped, completed]")
 			},
 			// Every chart of sales, its thumbnail, and the reports on it.
-			jobs: map[JobKind]int{JobChartData: salesCharts, JobThumbnail: 1},
+			jobs: map[JobKind]int{JobChartData: stateJobs("sales"), JobThumbnail: 1},
 		},
 		{
 			name: "project time zone",
 			file: "bic.yaml",
 			edit: func(s string) string { return replace(t, s, "timezone: Europe/Berlin", "timezone: UTC") },
-			jobs: map[JobKind]int{JobChartData: len(base.Charts), JobThumbnail: len(base.Dashboards)},
+			jobs: map[JobKind]int{JobChartData: stateJobs(""), JobThumbnail: len(base.Dashboards)},
 			check: func(t *testing.T, p *Plan) {
 				var because []string
 				for _, c := range p.Changes {
@@ -132,8 +141,9 @@ func TestPlanOfEditsThatChangeTheSQL(t *testing.T) {
 	}
 }
 
-// A chart_data job computes its dashboard's default state: it carries the
-// state and its key, and its key names the chart, its hash and the state.
+// A chart's first chart_data job computes its dashboard's default state:
+// it carries the state and its key, and its key names the chart, its hash
+// and the state.
 func TestChartDataJobsCarryTheDefaultState(t *testing.T) {
 	m := shopManifest(t)
 	p := Diff(m, Snapshot{Env: "prod"})
@@ -143,6 +153,9 @@ func TestChartDataJobsCarryTheDefaultState(t *testing.T) {
 	}
 	found := false
 	for _, j := range p.Jobs {
+		if found && j.ObjectID == "chart/sales/revenue" {
+			continue // the other precomputed states: TestPrecomputedStates
+		}
 		if j.Kind != JobChartData {
 			if j.StateKey != "" || j.State != nil {
 				t.Errorf("%s job %s carries a filter state", j.Kind, j.Key)
@@ -216,5 +229,90 @@ charts:
 		if keys[id] == "" {
 			t.Errorf("no chart_data job for %s", id)
 		}
+	}
+}
+
+// The states a dashboard precomputes: its default, then each static value
+// of its select and multi_select filters, up to its precompute bound; each
+// changed chart has one chart_data job per state, and the plan counts them.
+func TestPrecomputedStates(t *testing.T) {
+	fsys := shopFS(t)
+	tests := []struct {
+		name string
+		edit func(string) string
+		want []string // filter=value, "" for the default
+	}{
+		{
+			name: "default bound",
+			edit: func(s string) string { return s },
+			want: []string{"", "status=pending", "status=shipped", "status=completed", "status=returned", "status=cancelled",
+				"channel=web", "channel=app", "channel=marketplace"},
+		},
+		{
+			name: "bound of two",
+			edit: func(s string) string { return replace(t, s, "tags: [sales, weekly]", "tags: [sales, weekly]\nprecompute: 2") },
+			want: []string{"", "status=pending", "status=shipped"},
+		},
+		{
+			name: "none",
+			edit: func(s string) string { return replace(t, s, "tags: [sales, weekly]", "tags: [sales, weekly]\nprecompute: 0") },
+			want: []string{""},
+		},
+		{
+			name: "a select's default value is the default state, listed once",
+			edit: func(s string) string {
+				return replace(t, s, "values: [web, app, marketplace]", "values: [web, app, marketplace]\n    default: app")
+			},
+			want: []string{"", "status=pending", "status=shipped", "status=completed", "status=returned", "status=cancelled",
+				"channel=web", "channel=marketplace"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := compileEdited(t, fsys, "dashboards/sales.yaml", tt.edit)
+			sts, err := m.PrecomputedStates("sales")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			keys := map[string]bool{}
+			for i, st := range sts {
+				if st.IsDefault() != (i == 0) {
+					t.Errorf("state %d: IsDefault %v", i, st.IsDefault())
+				}
+				if st.IsDefault() {
+					got = append(got, "")
+				} else {
+					got = append(got, st.Filter+"="+st.ValueText())
+				}
+				keys[st.State.Key()] = true
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Fatalf("states (-want +got):\n%s", diff)
+			}
+			p := Diff(m, Snapshot{Env: "prod"})
+			jobs := 0
+			for _, j := range p.Jobs {
+				if j.ObjectID == "chart/sales/revenue" && j.Kind == JobChartData {
+					jobs++
+					if !keys[j.StateKey] {
+						t.Errorf("job %s computes a state that is not precomputed", j.Key)
+					}
+				}
+			}
+			if jobs != len(tt.want) {
+				t.Errorf("%d chart_data jobs for sales/revenue, want %d", jobs, len(tt.want))
+			}
+			if p.Precomputed["sales"] != len(tt.want) {
+				t.Errorf("the plan counts %d precomputed states of sales, want %d", p.Precomputed["sales"], len(tt.want))
+			}
+			var b strings.Builder
+			if err := WritePlanText(&b, p); err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf("sales %d", len(tt.want)); !strings.Contains(b.String(), "Filter states precomputed: ") || !strings.Contains(b.String(), want) {
+				t.Errorf("the plan text does not say %q:\n%s", want, b.String())
+			}
+		})
 	}
 }

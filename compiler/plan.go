@@ -104,6 +104,10 @@ type Plan struct {
 	ManifestHash string   `json:"manifest_hash"`
 	Changes      []Change `json:"changes"`
 	Jobs         []Job    `json:"jobs"`
+	// Precomputed counts, for each dashboard, the filter states its
+	// release serves precomputed (the default included); viewers' other
+	// states are computed when asked.
+	Precomputed map[string]int `json:"precomputed,omitempty"`
 }
 
 // HasChanges reports whether applying the plan would change anything.
@@ -185,6 +189,14 @@ func Diff(m *Manifest, snap Snapshot) *Plan {
 		}
 	}
 	p.Jobs = jobsFor(m, changed)
+	for _, d := range m.Dashboards {
+		if sts, err := m.PrecomputedStates(d.Spec.Name); err == nil {
+			if p.Precomputed == nil {
+				p.Precomputed = map[string]int{}
+			}
+			p.Precomputed[d.Spec.Name] = len(sts)
+		}
+	}
 	return p
 }
 
@@ -214,16 +226,26 @@ func jobsFor(m *Manifest, changed map[string]bool) []Job {
 		jobs = append(jobs, j)
 		return j.Key
 	}
-	states := map[string]filterstate.State{} // dashboard → its default state
+	states := map[string][]PrecomputedState{} // dashboard → its precomputed states
 	for _, d := range m.Dashboards {
-		if st, err := m.NormalizeState(d.Spec.Name, nil); err == nil {
+		if st, err := m.PrecomputedStates(d.Spec.Name); err == nil {
 			states[d.Spec.Name] = st
 		}
 	}
-	chartJobs := map[ObjectID]string{} // chart → its chart_data job's key
+	chartJobs := map[ObjectID]string{} // chart → its default state's chart_data job's key
 	for _, c := range m.Charts {
-		if changed[c.ID] {
-			chartJobs[ObjectID(c.ID)] = add(ChartDataJob(c, states[c.Dashboard]))
+		if !changed[c.ID] {
+			continue
+		}
+		sts := states[c.Dashboard]
+		if len(sts) == 0 {
+			sts = []PrecomputedState{{}}
+		}
+		for i, st := range sts {
+			key := add(ChartDataJob(c, st.State))
+			if i == 0 {
+				chartJobs[ObjectID(c.ID)] = key
+			}
 		}
 	}
 	for _, d := range m.Dashboards {

@@ -46,6 +46,9 @@ func WritePlanText(w io.Writer, p *Plan) error {
 	})
 	create, update, del := p.Counts()
 	fmt.Fprintf(&b, "\nJobs: %s\n", jobSummary(p.Jobs))
+	if s := precomputedSummary(p); s != "" {
+		fmt.Fprintf(&b, "Filter states precomputed: %s\n", s)
+	}
 	fmt.Fprintf(&b, "Plan: %d to create, %d to update, %d to delete.\n", create, update, del)
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -75,6 +78,9 @@ func WritePlanMarkdown(w io.Writer, p *Plan) error {
 		fmt.Fprintf(&b, "| %s | … | %d more %s |\n", actionSigns[action], more, plural(more, kind))
 	})
 	fmt.Fprintf(&b, "\n**Jobs:** %s\n", jobSummary(p.Jobs))
+	if s := precomputedSummary(p); s != "" {
+		fmt.Fprintf(&b, "\n**Filter states precomputed:** %s\n", s)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -152,4 +158,17 @@ func mdList(items []string) string {
 		out[i] = "`" + it + "`"
 	}
 	return strings.Join(out, ", ")
+}
+
+// precomputedSummary lists each dashboard's precomputed filter states,
+// "sales 9, marketing 4", or "" for a project without dashboards.
+func precomputedSummary(p *Plan) string {
+	var parts []string
+	for _, name := range sortedKeys(p.Precomputed) {
+		parts = append(parts, fmt.Sprintf("%s %d", name, p.Precomputed[name]))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, ", ") + " (other states are computed when a viewer asks)"
 }

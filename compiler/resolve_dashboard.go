@@ -96,7 +96,7 @@ func (r *resolver) resolveDashboards(objs []object) {
 		for i := range chartObjs {
 			obj := &chartObjs[i]
 			obj.Reads = []string{string(DashboardID(d.Name)), string(ProjectID(r.project.Name))}
-			obj.Hash = r.hash(kindChart, chartInputs{Spec: obj.Spec, Filters: filters, Project: r.project.inputs()}, map[string]string{obj.DependsOn[0]: r.datasets[obj.Spec.Dataset].Hash})
+			obj.Hash = r.hash(kindChart, chartInputs{Spec: obj.Spec, Filters: filters, Project: r.project.inputs(), Precompute: d.Precompute}, map[string]string{obj.DependsOn[0]: r.datasets[obj.Spec.Dataset].Hash})
 			deps[obj.ID] = obj.Hash
 			dependsOn = append(dependsOn, obj.ID)
 		}

@@ -91,6 +91,9 @@ type Dashboard struct {
 	Charts      []Chart  `json:"charts"`
 	Layout      [][]Cell `json:"layout"`
 	Tags        []string `json:"tags,omitempty"`
+	// Precompute bounds the filter states beyond the default that apply
+	// computes; nil means DefaultPrecompute.
+	Precompute *int `json:"precompute,omitempty"`
 }
 
 // Cell places a chart in a row of a 12-column grid.

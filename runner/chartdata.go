@@ -183,20 +183,29 @@ func (w *Worker) freshness(m *compiler.Manifest, ref string) func(computedAt tim
 
 // datasetFreshness is freshness for data of a dataset.
 func (w *Worker) datasetFreshness(m *compiler.Manifest, dataset string) func(computedAt time.Time) bool {
-	always := func(time.Time) bool { return true }
+	return func(at time.Time) bool {
+		stale := w.staleAt(m, dataset, at)
+		return stale.IsZero() || stale.After(w.Now())
+	}
+}
+
+// staleAt is when data of dataset computed at goes stale: the dataset's
+// first refresh tick after it, in the project's time zone; zero for a
+// dataset without a refresh schedule.
+func (w *Worker) staleAt(m *compiler.Manifest, dataset string, at time.Time) time.Time {
 	ds, ok := m.Dataset(dataset)
 	if !ok || ds.Spec.Refresh == "" {
-		return always
+		return time.Time{}
 	}
 	sched, err := cron.ParseStandard(ds.Spec.Refresh)
 	if err != nil {
-		return always // the compiler checked it
+		return time.Time{} // the compiler checked it
 	}
 	loc, err := m.Location()
 	if err != nil {
 		loc = time.UTC
 	}
-	return func(at time.Time) bool { return sched.Next(at.In(loc)).After(w.Now()) }
+	return sched.Next(at.In(loc)).UTC()
 }
 
 // phaseTimer adds up the time spent waiting for the warehouse: opening,

@@ -482,3 +482,72 @@ func TestEnginePagesOfferFilterValues(t *testing.T) {
 		t.Errorf("warehouse queries after a second environment = %d, want still 4", got)
 	}
 }
+
+// TestEnginePrecomputesStaticFilterValues: a select filter with static
+// values has one precomputed state per value: its charts' data in the
+// release under each state's key, one page per state drawn with that
+// state's data and controls, and when the dataset is refreshed on a
+// schedule each state says when it goes stale.
+func TestEnginePrecomputesStaticFilterValues(t *testing.T) {
+	e := newEngine(t)
+	dir := engineDir(t, map[string]string{
+		"datasets/orders.yaml": engineDataset + "refresh: \"0 6 * * *\"\n",
+		"dashboards/sales.yaml": strings.Replace(engineDashboard, "charts:\n",
+			"filters:\n  - {name: channel, dataset: orders, dimension: channel, type: select, values: [web, app, shop]}\ncharts:\n", 1),
+	})
+	clock := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	w := e.worker(t, dir, "w1", func(w *runner.Worker) { w.Now = func() time.Time { return clock } })
+	e.waitFor(t, "prod", e.apply(t, dir, "prod", ""))
+	if got := w.Queries(); got != 12 {
+		t.Errorf("warehouse queries = %d, want 12: three charts in four states", got)
+	}
+	m := compileDir(t, dir)
+	states, err := m.PrecomputedStates("sales")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(states) != 4 {
+		t.Fatalf("%d precomputed states, want 4 (the default and three channels)", len(states))
+	}
+	rel := e.current(t, "prod")
+	d := rel.Dashboards["sales"]
+	if len(d.StatePages) != 3 {
+		t.Errorf("%d state pages, want 3", len(d.StatePages))
+	}
+	wantStale := time.Date(2026, 3, 3, 6, 0, 0, 0, time.UTC)
+	for _, st := range states {
+		key := st.State.Key()
+		for _, ref := range d.Charts {
+			data, ok := rel.Charts[ref].States[key]
+			if !ok {
+				t.Errorf("%s has no data for %v", ref, st.Chosen())
+				continue
+			}
+			if !data.StaleAt.Equal(wantStale) {
+				t.Errorf("%s %v goes stale at %v, want %v (the next 06:00 refresh)", ref, st.Chosen(), data.StaleAt, wantStale)
+			}
+		}
+		if st.IsDefault() {
+			continue
+		}
+		page := string(e.readBlob(t, d.StatePages[key]))
+		want := fmt.Sprintf(`<option value="%s" selected>`, st.ValueText())
+		if !strings.Contains(page, want) {
+			t.Errorf("the page of channel %s does not show it chosen (%s)", st.ValueText(), want)
+		}
+		total := rel.Charts["sales/total"].States[key]
+		if !strings.Contains(page, strings.TrimSpace(string(e.readBlob(t, total.JSON)))) {
+			t.Errorf("the page of channel %s does not hold that state's data", st.ValueText())
+		}
+	}
+	// The web state counts three orders, the default four.
+	web := states[1]
+	if web.ValueText() != "web" {
+		t.Fatalf("the first state after the default chooses %q, want web", web.ValueText())
+	}
+	for key, want := range map[string]string{rel.Charts["sales/total"].Default: "[[4]]", web.State.Key(): "[[3]]"} {
+		if got := string(e.readBlob(t, rel.Charts["sales/total"].States[key].JSON)); !strings.Contains(got, want) {
+			t.Errorf("sales/total in state %s: %s, want rows %s", key[:8], got, want)
+		}
+	}
+}

@@ -40,38 +40,74 @@ func (w *Worker) pages(ctx context.Context, m *compiler.Manifest, rel *release.R
 	rel.Dashboards = map[string]release.Dashboard{}
 	for _, d := range m.Dashboards {
 		name := d.Spec.Name
-		data := map[string]site.ChartData{}
-		refs := make([]string, 0, len(d.Spec.Charts))
-		for _, c := range d.Spec.Charts {
-			ref := compiler.ChartID(name, c.Name).Name()
-			refs = append(refs, ref)
-			rc, ok := rel.Charts[ref]
-			if !ok {
-				continue
-			}
-			st, ok := rc.States[rc.Default]
-			if !ok {
-				continue
-			}
-			b, err := storage.ReadAll(ctx, w.Storage, st.JSON, maxPageData)
-			if err != nil {
-				return fmt.Errorf("page of %s: chart %s: %w", name, c.Name, err)
-			}
-			data[c.Name] = site.ChartData{JSON: b, CSVURL: pageCSVURL + ref, ComputedAt: st.ComputedAt, Stale: !w.freshness(m, ref)(st.ComputedAt)}
-		}
-		html, err := site.RenderDashboard(m, name, data, site.Options{Env: rel.Env, AssetsURL: pageAssetsURL, APIURL: pageAPIURL,
-			FilterValues: w.filterValues(ctx, m, d.Spec)})
+		states, err := m.PrecomputedStates(name)
 		if err != nil {
 			return fmt.Errorf("page of %s: %w", name, err)
 		}
-		page, err := w.Storage.PutBlob(ctx, bytes.NewReader(html))
-		if err != nil {
-			return fmt.Errorf("store the page of %s: %w", name, err)
+		refs := make([]string, 0, len(d.Spec.Charts))
+		for _, c := range d.Spec.Charts {
+			refs = append(refs, compiler.ChartID(name, c.Name).Name())
+		}
+		opts := site.Options{Env: rel.Env, AssetsURL: pageAssetsURL, APIURL: pageAPIURL, FilterValues: w.filterValues(ctx, m, d.Spec)}
+		for _, st := range states {
+			opts.Pages = append(opts.Pages, site.StatePage{Chosen: st.Chosen(), File: site.StatePageFile(name, st.State.Key(), st.IsDefault())})
 		}
 		filters, _ := m.FilterDashboard(name)
-		rel.Dashboards[name] = release.Dashboard{Title: d.Spec.Title, Description: d.Spec.Description, Page: page.Key, Charts: refs, Filters: filters}
+		pub := release.Dashboard{Title: d.Spec.Title, Description: d.Spec.Description, Charts: refs, Filters: filters}
+		for _, st := range states {
+			o := opts
+			o.State, o.StatePage = st.Chosen(), !st.IsDefault()
+			key, err := w.statePage(ctx, m, rel, d.Spec, st.State.Key(), o)
+			if err != nil {
+				return err
+			}
+			if st.IsDefault() {
+				pub.Page = key
+				continue
+			}
+			if pub.StatePages == nil {
+				pub.StatePages = map[string]string{}
+			}
+			pub.StatePages[st.State.Key()] = key
+		}
+		rel.Dashboards[name] = pub
 	}
 	return nil
+}
+
+// statePage renders and stores the page of dashboard d drawn with the
+// data of one filter state, and returns its blob's key.
+func (w *Worker) statePage(ctx context.Context, m *compiler.Manifest, rel *release.Release, d compiler.Dashboard, stateKey string, o site.Options) (string, error) {
+	name := d.Name
+	data := map[string]site.ChartData{}
+	for _, c := range d.Charts {
+		ref := compiler.ChartID(name, c.Name).Name()
+		st, ok := rel.Charts[ref].States[stateKey]
+		if !ok {
+			continue
+		}
+		b, err := storage.ReadAll(ctx, w.Storage, st.JSON, maxPageData)
+		if err != nil {
+			return "", fmt.Errorf("page of %s: chart %s: %w", name, c.Name, err)
+		}
+		stale := !st.StaleAt.IsZero() && !st.StaleAt.After(w.Now())
+		csv := pageCSVURL + ref
+		if o.StatePage && st.CSV != "" {
+			// The CSV route serves the default state; another state's page
+			// links its CSV blob, which a static export copies too.
+			csv = "../" + st.CSV
+		}
+		data[c.Name] = site.ChartData{JSON: b, CSVURL: csv, ComputedAt: st.ComputedAt, StaleAt: st.StaleAt, Stale: stale}
+	}
+	html, err := site.RenderDashboard(m, name, data, o)
+	if err != nil {
+		return "", fmt.Errorf("page of %s: %w", name, err)
+	}
+	page, err := w.Storage.PutBlob(ctx, bytes.NewReader(html))
+	if err != nil {
+		return "", fmt.Errorf("store the page of %s: %w", name, err)
+	}
+	return page.Key, nil
 }
 
 // filterValues lists, for each select filter of d that declares no values,

@@ -62,30 +62,42 @@ func (w *Worker) publish(ctx context.Context, m *compiler.Manifest, job metadata
 		c.States[j.StateKey] = releaseData(e)
 		rel.Charts[ref] = c
 	}
+	states := map[string][]compiler.PrecomputedState{} // by dashboard
+	for _, d := range m.Dashboards {
+		if states[d.Spec.Name], err = m.PrecomputedStates(d.Spec.Name); err != nil {
+			return fmt.Errorf("dashboard %s: its precomputed states: %w", d.Spec.Name, err)
+		}
+	}
 	for _, co := range m.Charts {
 		ref := compiler.ChartID(co.Dashboard, co.Spec.Name).Name()
-		state, err := m.NormalizeState(co.Dashboard, nil)
-		if err != nil {
-			return fmt.Errorf("chart %s: its default state: %w", ref, err)
-		}
 		c, ok := rel.Charts[ref]
 		if !ok && base != nil {
 			if b, ok := base.Charts[ref]; ok && b.Hash == co.Hash {
 				c = b
 			}
 		}
-		if c.States == nil {
-			c = release.Chart{Hash: co.Hash, States: map[string]release.Data{}}
-		}
-		c.Default = state.Key()
-		if d, ok := c.States[c.Default]; !ok || !w.freshness(m, ref)(d.ComputedAt) {
-			d, err := w.chartData(ctx, m, ref, state, job.AsOf)
-			if err != nil {
-				return err
+		// Exactly the dashboard's precomputed states: each from this
+		// revision's jobs or the base release while fresh, else computed
+		// here through the cache.
+		out := release.Chart{Hash: co.Hash, States: map[string]release.Data{}}
+		fresh := w.freshness(m, ref)
+		for i, st := range states[co.Dashboard] {
+			key := st.State.Key()
+			if i == 0 {
+				out.Default = key
 			}
-			c.States[c.Default] = releaseData(d.entry)
+			d, ok := c.States[key]
+			if !ok || !fresh(d.ComputedAt) {
+				r, err := w.chartData(ctx, m, ref, st.State, job.AsOf)
+				if err != nil {
+					return err
+				}
+				d = releaseData(r.entry)
+			}
+			d.StaleAt = w.staleAt(m, co.Spec.Dataset, d.ComputedAt)
+			out.States[key] = d
 		}
-		rel.Charts[ref] = c
+		rel.Charts[ref] = out
 	}
 	if err := w.pages(ctx, m, rel); err != nil {
 		return err

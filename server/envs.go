@@ -71,6 +71,9 @@ func newLoaded(key string, rel *release.Release) *loaded {
 		if d.Page != "" {
 			l.named[d.Page] = "text/html; charset=utf-8"
 		}
+		for _, page := range d.StatePages {
+			l.named[page] = "text/html; charset=utf-8"
+		}
 	}
 	for _, c := range rel.Charts {
 		for _, st := range c.States {

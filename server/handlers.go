@@ -48,8 +48,34 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, args []string
 		writeError(w, r, http.StatusNotFound, "environment "+env+" has no dashboard "+name, nil)
 		return
 	}
-	s.serveBlob(w, r, blobResponse{key: d.Page, contentType: "text/html; charset=utf-8", cacheControl: cacheRevalid,
+	page := d.Page
+	// A link to a precomputed state opens that state's page, drawn whole;
+	// any other state (or one that does not parse) gets the default page,
+	// whose script asks the API for it and says what went wrong.
+	if r.URL.RawQuery != "" && len(d.StatePages) > 0 {
+		if key, err := l.queryStateKey(name, d, r); err == nil {
+			if p, ok := d.StatePages[key]; ok {
+				page = p
+			}
+		}
+	}
+	s.serveBlob(w, r, blobResponse{key: page, contentType: "text/html; charset=utf-8", cacheControl: cacheRevalid,
 		extra: []string{"X-Bic-Revision", strconv.Itoa(l.rel.Revision)}})
+}
+
+// queryStateKey is the filter-state key of r's query for dashboard d,
+// memoised per release.
+func (l *loaded) queryStateKey(name string, d release.Dashboard, r *http.Request) (string, error) {
+	if key, ok := l.stateKey(name, r.URL.RawQuery); ok {
+		return key, nil
+	}
+	state, err := stateOf(name, d.Filters, r)
+	if err != nil {
+		return "", err
+	}
+	key := state.Key()
+	l.rememberStateKey(name, r.URL.RawQuery, key)
+	return key, nil
 }
 
 // chartData finds the data of DASHBOARD/CHART for the state in r's query,
@@ -68,15 +94,10 @@ func (s *Server) chartData(w http.ResponseWriter, r *http.Request, args []string
 	}
 	key := c.Default
 	if r.URL.RawQuery != "" || key == "" {
-		var ok bool
-		if key, ok = l.stateKey(dash, r.URL.RawQuery); !ok {
-			state, err := stateOf(dash, d.Filters, r)
-			if err != nil {
-				writeError(w, r, http.StatusBadRequest, err.Error(), nil)
-				return release.Data{}, "", false
-			}
-			key = state.Key()
-			l.rememberStateKey(dash, r.URL.RawQuery, key)
+		var err error
+		if key, err = l.queryStateKey(dash, d, r); err != nil {
+			writeError(w, r, http.StatusBadRequest, err.Error(), nil)
+			return release.Data{}, "", false
 		}
 	}
 	if data, ok := c.States[key]; ok {
@@ -128,6 +149,9 @@ func dataHeaders(data release.Data, key string) []string {
 	h := append(make([]string, 0, 6), "X-Bic-State-Key", key)
 	if !data.ComputedAt.IsZero() {
 		h = append(h, "X-Bic-Computed-At", data.ComputedAt.UTC().Format(time.RFC3339))
+	}
+	if !data.StaleAt.IsZero() {
+		h = append(h, "X-Bic-Stale-At", data.StaleAt.UTC().Format(time.RFC3339))
 	}
 	return h
 }

@@ -100,6 +100,9 @@ type fixture struct {
 	// defaultKey and euKey are the precomputed states: no filter chosen,
 	// and region=EU.
 	defaultKey, euKey string
+	// euPage is the page of the region=EU state.
+	euPage, euPageKey string
+	euStaleAt         time.Time
 	filters           filterstate.Dashboard
 	unnamedKey        string // a blob in storage that no release names
 }
@@ -151,6 +154,12 @@ func publish(t testing.TB, st storage.Store, env string, rev int, title string) 
 		f.jsonKey[key] = put(t, st, f.json[key])
 		states[key] = release.Data{JSON: f.jsonKey[key], CSV: f.csvKey, Rows: 1, ComputedAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
 	}
+	f.euStaleAt = time.Date(2024, 1, 3, 6, 0, 0, 0, time.UTC)
+	eu := states[f.euKey]
+	eu.StaleAt = f.euStaleAt
+	states[f.euKey] = eu
+	f.euPage = "<!doctype html><title>" + title + " in the EU</title>\n"
+	f.euPageKey = put(t, st, []byte(f.euPage))
 	f.assetJS = []byte("console.log('bic');\n" + strings.Repeat("// padding so that gzip pays\n", 40))
 	f.assetKey = put(t, st, f.assetJS)
 	f.unnamedKey = put(t, st, []byte("not named by any release"))
@@ -160,6 +169,7 @@ func publish(t testing.TB, st storage.Store, env string, rev int, title string) 
 		Dashboards: map[string]release.Dashboard{"sales": {
 			Title: "Sales <script>alert(1)</script>", Description: "money & more",
 			Page: f.pageKey, Charts: []string{"sales/revenue"}, Filters: salesFilters,
+			StatePages: map[string]string{f.euKey: f.euPageKey},
 		}},
 		Assets: map[string]string{"bic.js": f.assetKey},
 	}

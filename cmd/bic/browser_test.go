@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -75,6 +76,9 @@ func TestBrowserShopDashboards(t *testing.T) {
 				p.wantClean(nil)
 			})
 		}
+		t.Run("FilterPrecomputed", func(t *testing.T) {
+			testFilterPrecomputed(t, browser, base+"/e/prod/d/sales", sameHost, false)
+		})
 		t.Run("FilterNotPrecomputed", func(t *testing.T) {
 			testFilterNotPrecomputed(t, browser, base+"/e/prod/d/sales", sameHost, "not precomputed")
 		})
@@ -96,14 +100,96 @@ func TestBrowserShopDashboards(t *testing.T) {
 				p.wantClean(nil)
 			})
 		}
+		t.Run("FilterPrecomputed", func(t *testing.T) {
+			testFilterPrecomputed(t, browser, root+"e/prod/d/sales.html", inSite, true)
+		})
 		t.Run("FilterNotPrecomputed", func(t *testing.T) {
 			testFilterNotPrecomputed(t, browser, root+"e/prod/d/sales.html", inSite, "could not reach a server")
 		})
 	})
 }
 
-// testFilterNotPrecomputed: the sales page's channel select set to web is
-// a state that apply did not precompute (only the defaults are, today), so
+// fingerprintJS is what each chart of the page shows: its ECharts series'
+// data, or the text of a big number or a table.
+const fingerprintJS = `Array.from(document.querySelectorAll('section.bic-cell'), el => {
+  const box = el.querySelector('.bic-canvas');
+  const ec = box && window.echarts && echarts.getInstanceByDom(box);
+  if (ec) return JSON.stringify((ec.getOption().series || []).map(s => s.data));
+  const html = el.querySelector('.bic-big, .bic-table');
+  return html ? html.innerText.trim() : '';
+})`
+
+// testFilterPrecomputed: the sales page's channel select set to web is a
+// precomputed state (a static value of a select filter), so every chart
+// draws at once with that state's data, which differs from the default's:
+// from bic serve through the chart API (each request a 200, a hit in the
+// release), and in a static export, which has no API, by opening that
+// state's own page. Reloading the URL shows the same data with no API
+// request (bic serve answers it with the state's page), and Reset goes
+// back to the default data.
+func testFilterPrecomputed(t *testing.T, browser context.Context, pageURL string, allowed func(*url.URL) bool, static bool) {
+	p := openPage(t, browser, pageURL, allowed)
+	p.waitRendered()
+	before := evaluate[[]string](p, fingerprintJS)
+	p.do(chromedp.SetValue(chromedp.CSS(`#bic-filters select[name="channel"]`), "web"))
+	p.waitRendered()
+
+	const query = "?period=all&status=pending,shipped,completed&country=&channel=web&order_value="
+	if search := evaluate[string](p, `location.search`); search != query {
+		t.Errorf("after choosing channel web the URL's query is %q, want %q", search, query)
+	}
+	after := evaluate[[]string](p, fingerprintJS)
+	changed := 0
+	for i := range min(len(before), len(after)) {
+		if before[i] != after[i] {
+			changed++
+		}
+	}
+	if changed == 0 {
+		t.Errorf("no chart shows other data for channel web: %v", after)
+	}
+	t.Logf("channel web: %d of %d charts show other data", changed, len(after))
+	api := p.apiRequests("channel=web")
+	if static {
+		if path := evaluate[string](p, `location.pathname`); !regexp.MustCompile(`/e/prod/d/sales\.[0-9a-f]{16}\.html$`).MatchString(path) {
+			t.Errorf("the static page of channel web is %s, want sales.KEY.html", path)
+		}
+		if len(api) != 0 {
+			t.Errorf("the static export asked the chart API: %v", api)
+		}
+	} else {
+		if len(api) != len(after) {
+			t.Errorf("%d chart API requests with channel=web, want one per chart (%d)", len(api), len(after))
+		}
+		for _, u := range api {
+			if status := p.status(u); status != http.StatusOK {
+				t.Errorf("GET %s: status %d, want 200 (a precomputed state)", u, status)
+			}
+		}
+	}
+	p.do(chromedp.Reload())
+	p.waitRendered()
+	if again := evaluate[[]string](p, fingerprintJS); !slices.Equal(again, after) {
+		t.Errorf("reloading %s shows other data than choosing channel web did", query)
+	}
+	if more := p.apiRequests("channel=web"); len(more) != len(api) {
+		t.Errorf("reloading the URL of a precomputed state asked the chart API %d times; its page has the data", len(more)-len(api))
+	}
+	p.wantDrawn()
+	p.wantClean(nil)
+
+	p.do(chromedp.Click(chromedp.CSS(`#bic-filters .bic-reset`)))
+	p.waitRendered()
+	if search := evaluate[string](p, `location.search`); search != "" {
+		t.Errorf("after Reset the URL's query is %q, want none", search)
+	}
+	if reset := evaluate[[]string](p, fingerprintJS); !slices.Equal(reset, before) {
+		t.Error("after Reset the charts do not show the default data")
+	}
+}
+
+// testFilterNotPrecomputed: the sales page's order value range set to a
+// minimum is a state that apply did not precompute, so
 // each chart's API request fails (a 404 from bic serve; a file:// page
 // cannot fetch at all) and each chart and the banner say that the state
 // is not available, each chart with message in its own. Reset brings
@@ -113,12 +199,12 @@ func testFilterNotPrecomputed(t *testing.T, browser context.Context, pageURL str
 	p.waitRendered()
 	charts := p.wantDrawn()
 	// SetValue fires the control's input and change events, as a choice does.
-	p.do(chromedp.SetValue(chromedp.CSS(`#bic-filters select[name="channel"]`), "web"))
+	p.do(chromedp.SetValue(chromedp.CSS(`#bic-filters input[name="order_value.min"]`), "100"))
 	p.waitRendered()
 
 	search := evaluate[string](p, `location.search`)
-	if want := "?period=all&status=pending,shipped,completed&country=&channel=web&order_value="; search != want {
-		t.Errorf("after choosing channel web the URL's query is %q, want %q", search, want)
+	if want := "?period=all&status=pending,shipped,completed&country=&channel=&order_value=100.."; search != want {
+		t.Errorf("after setting the order value's minimum the URL's query is %q, want %q", search, want)
 	}
 	for _, c := range p.report() {
 		if !strings.Contains(c.Error, message) {
@@ -129,9 +215,9 @@ func testFilterNotPrecomputed(t *testing.T, browser context.Context, pageURL str
 	if want := fmt.Sprintf("%d of %d charts are not available for this filter state", len(charts), len(charts)); !strings.Contains(banner, want) {
 		t.Errorf("banner = %q, want it to say %q", banner, want)
 	}
-	api := p.apiRequests("channel=web")
+	api := p.apiRequests("order_value=100..")
 	if len(api) != len(charts) {
-		t.Errorf("%d chart API requests with channel=web, want one per chart (%d): %v", len(api), len(charts), api)
+		t.Errorf("%d chart API requests with order_value=100.., want one per chart (%d): %v", len(api), len(charts), api)
 	}
 	for _, u := range api {
 		if status := p.status(u); strings.HasPrefix(u, "http") && status != http.StatusNotFound {
@@ -357,8 +443,17 @@ func (p *page) waitRendered() {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(p.ctx, browserTimeout+5*time.Second)
 	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.body && document.body.dataset.bicRendered === 'true'`,
-		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(browserTimeout)))
+	var err error
+	for {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.body && document.body.dataset.bicRendered === 'true'`,
+			chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(browserTimeout)))
+		// A page that navigates (a static export opening a state's page)
+		// destroys the context the poll ran in: poll the new page.
+		if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "context") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err != nil {
 		p.t.Fatalf("%s: not rendered within %s (%v); charts: %+v\nconsole: %v", p.url, browserTimeout, err, p.report(), p.consoleLines())
 	}

@@ -208,6 +208,19 @@ func exportSite(ctx context.Context, st storage.Store, env, out string) (int, er
 		if err := copyBlob(d.Page, base+"/d/"+name+".html"); err != nil {
 			return n, err
 		}
+		// The pages of precomputed states, and the CSV blobs they link.
+		for key, page := range d.StatePages {
+			if err := copyBlob(page, base+"/d/"+site.StatePageFile(name, key, false)); err != nil {
+				return n, err
+			}
+			for _, ref := range d.Charts {
+				if data, ok := rel.Charts[ref].States[key]; ok && data.CSV != "" {
+					if err := copyBlob(data.CSV, base+"/"+data.CSV); err != nil {
+						return n, err
+					}
+				}
+			}
+		}
 		for _, ref := range d.Charts {
 			c, ok := rel.Charts[ref]
 			if !ok {

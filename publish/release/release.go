@@ -56,6 +56,10 @@ type Dashboard struct {
 	Page        string                `json:"page"`
 	Charts      []string              `json:"charts"` // DASHBOARD/CHART refs, in layout order
 	Filters     filterstate.Dashboard `json:"filters"`
+	// StatePages maps each precomputed filter state other than the
+	// default, by its filter-state key, to its page: drawn with that
+	// state's data and controls, so a shared link to it opens whole.
+	StatePages map[string]string `json:"state_pages,omitempty"`
 }
 
 // Chart is a chart's data: the state that a viewer who chose nothing sees,
@@ -76,6 +80,11 @@ type Data struct {
 	Rows       int64     `json:"rows"`
 	ComputedAt time.Time `json:"computed_at"`
 	InputKey   string    `json:"input_key"`
+	// StaleAt is when the data goes stale: the first refresh tick of its
+	// dataset after ComputedAt. Zero when the dataset has no refresh
+	// schedule. Readers compare it with their own clock, so a page or a
+	// server marks stale data without knowing the schedule.
+	StaleAt time.Time `json:"stale_at,omitzero"`
 }
 
 // Pointer is what envs/<env>/current holds.

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -58,21 +59,94 @@ type pageConfig struct {
 	Dashboard string         `json:"dashboard"`
 	Timezone  string         `json:"timezone"` // the project's, for times bic.js writes
 	Filters   []filterConfig `json:"filters"`
+	Pages     []pageRef      `json:"pages,omitempty"`
+	StatePage bool           `json:"state_page,omitempty"`
+}
+
+// pageRef is a precomputed state's page: the text of every filter's
+// controls in the order of Filters, as bic.js reads them, and its file.
+type pageRef struct {
+	Values []string `json:"values"`
+	File   string   `json:"file"`
 }
 
 // filtersOf builds the filter controls, showing the viewer's state (or
 // the defaults), and the page's configuration for bic.js.
 func filtersOf(m *compiler.Manifest, dashboard string, d compiler.Dashboard, o Options) ([]filterView, template.JS, error) {
-	var views []filterView
 	tz := m.Project.Defaults.Timezone
 	if tz == "" {
 		tz = "UTC"
 	}
-	cfg := pageConfig{Dashboard: dashboard, Timezone: tz, Filters: []filterConfig{}}
+	cfg := pageConfig{Dashboard: dashboard, Timezone: tz, Filters: []filterConfig{}, StatePage: o.StatePage}
+	for _, f := range d.Filters {
+		cfg.Filters = append(cfg.Filters, filterConfig{Name: f.Name, Type: f.Type})
+	}
+	views, err := filterViews(d, o, o.State)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, p := range o.Pages {
+		pv, err := filterViews(d, o, p.Chosen)
+		if err != nil {
+			return nil, "", err
+		}
+		ref := pageRef{Values: make([]string, len(pv)), File: p.File}
+		for i, fv := range pv {
+			ref.Values[i] = fv.controlText()
+		}
+		cfg.Pages = append(cfg.Pages, ref)
+	}
+	js, err := scriptJSON(cfg)
+	return views, js, err
+}
+
+// controlText is what bic.js's readState reads from the filter's
+// controls as filterViews fills them: both must change together.
+func (fv filterView) controlText() string {
+	switch fv.Type {
+	case "select", "multi_select":
+		if len(fv.Choices) == 0 {
+			var parts []string
+			for p := range strings.SplitSeq(fv.Text, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					parts = append(parts, p)
+				}
+			}
+			return strings.Join(parts, ",")
+		}
+		var sel []string
+		for _, c := range fv.Choices {
+			if c.Selected {
+				sel = append(sel, c.Value)
+				if fv.Type == "select" {
+					break
+				}
+			}
+		}
+		return strings.Join(sel, ",")
+	case "date_range":
+		if fv.Range != "" {
+			return fv.Range
+		}
+		if fv.From != "" || fv.To != "" {
+			return cmp.Or(fv.From, "0001-01-01") + ".." + fv.To
+		}
+	case "number_range":
+		if fv.Min != "" || fv.Max != "" {
+			return fv.Min + ".." + fv.Max
+		}
+	}
+	return ""
+}
+
+// filterViews builds the controls of d's filters showing state (nil: the
+// defaults).
+func filterViews(d compiler.Dashboard, o Options, state map[string]any) ([]filterView, error) {
+	var views []filterView
 	for _, f := range d.Filters {
 		cur := f.Default
-		if o.State != nil {
-			if v, ok := o.State[f.Name]; ok {
+		if state != nil {
+			if v, ok := state[f.Name]; ok {
 				cur = v
 			}
 		}
@@ -136,13 +210,11 @@ func filtersOf(m *compiler.Manifest, dashboard string, d compiler.Dashboard, o O
 				}
 			}
 		default:
-			return nil, "", fmt.Errorf("filter %s: unknown filter type %q", f.Name, f.Type)
+			return nil, fmt.Errorf("filter %s: unknown filter type %q", f.Name, f.Type)
 		}
 		views = append(views, fv)
-		cfg.Filters = append(cfg.Filters, filterConfig{Name: f.Name, Type: f.Type})
 	}
-	js, err := scriptJSON(cfg)
-	return views, js, err
+	return views, nil
 }
 
 // dateRangeOf splits a date_range value into a named range, or the dates

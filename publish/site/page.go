@@ -31,6 +31,33 @@ type Options struct {
 	// the defaults. A filter missing from it shows its default, one set to
 	// nil shows nothing chosen.
 	State map[string]any
+	// Pages lists the dashboard's precomputed states and the file of each
+	// in a static export (StatePageFile), the default's included: there
+	// a filter change to one of them opens its page, since a static host
+	// has no API to ask.
+	Pages []StatePage
+	// StatePage is set on the page of a precomputed state other than the
+	// default: Reset leads to the default page instead of restoring the
+	// controls.
+	StatePage bool
+}
+
+// StatePage is a precomputed state as a viewer reaches it: what to choose
+// (nil for the default) and the file of its page in a static export.
+type StatePage struct {
+	Chosen map[string]any
+	File   string
+}
+
+// StatePageFile is the file of a dashboard's page for a precomputed
+// state in a static export, beside DASHBOARD.html so that its relative
+// references resolve the same; the default state's key gives
+// DASHBOARD.html. Names hold no dot, so the two cannot meet.
+func StatePageFile(dashboard, stateKey string, isDefault bool) string {
+	if isDefault || len(stateKey) < 16 {
+		return dashboard + ".html"
+	}
+	return dashboard + "." + stateKey[:16] + ".html"
 }
 
 // ChartData is one chart's precomputed result.
@@ -39,6 +66,9 @@ type ChartData struct {
 	CSVURL     string // relative URL of the CSV blob
 	ComputedAt time.Time
 	Stale      bool // older than its dataset's refresh schedule
+	// StaleAt is when the data goes stale (zero: never); the page marks it
+	// stale from then on by the viewer's clock.
+	StaleAt time.Time
 }
 
 // ErrAbsoluteURL is returned for a URL option that is not relative: a page
@@ -160,6 +190,7 @@ type chartView struct {
 	CSVURL                         string
 	AsOf, AsOfISO                  string
 	Stale                          bool
+	StaleAtISO                     string
 	Missing                        bool
 	Big                            *bigView
 	Table                          *tableView
@@ -232,6 +263,9 @@ func chartViewOf(dashboard string, c compiler.Chart, ds compiler.Dataset, cd Cha
 	}
 	cv.CSVURL = cd.CSVURL
 	cv.Stale = cd.Stale
+	if !cd.StaleAt.IsZero() {
+		cv.StaleAtISO = cd.StaleAt.UTC().Format(time.RFC3339)
+	}
 	if !cd.ComputedAt.IsZero() {
 		t := cd.ComputedAt.In(loc)
 		cv.AsOf = t.Format("2 Jan 2006 15:04 MST")

@@ -234,6 +234,9 @@
     this.csvHref = this.csv ? this.csv.getAttribute('href') : null;
     this.asof = el.querySelector('.bic-asof');
     this.asofHTML = this.asof ? this.asof.innerHTML : '';
+    this.foot = el.querySelector('.bic-cell-foot');
+    this.staleAt = this.foot ? this.foot.getAttribute('data-stale-at') : null;
+    this.initialStaleAt = this.staleAt;
     this.sort = null;
     this.page = 0;
     this.data = this.initial;
@@ -413,8 +416,30 @@
     }
     this.settle();
   };
-  Chart.prototype.show = function (data, computedAt, csvURL, isDefault) {
+  // markStale shows "stale" once the data is older than its dataset's
+  // refresh schedule says, by the viewer's clock: a page published long
+  // ago, or a server that has not seen a newer release, still tells.
+  Chart.prototype.markStale = function () {
+    if (!this.foot) return;
+    var mark = this.foot.querySelector('.bic-stale');
+    var t = this.staleAt ? Date.parse(this.staleAt) : NaN;
+    var stale = !isNaN(t) && Date.now() >= t;
+    if (stale && !mark) {
+      mark = document.createElement('span');
+      mark.className = 'bic-stale';
+      mark.title = "older than its dataset's refresh schedule";
+      mark.textContent = 'stale';
+      var csv = this.foot.querySelector('a.bic-csv');
+      this.foot.insertBefore(document.createTextNode(' '), csv);
+      this.foot.insertBefore(mark, csv);
+    } else if (!stale && mark) {
+      mark.parentNode.removeChild(mark);
+    }
+  };
+  Chart.prototype.show = function (data, computedAt, csvURL, isDefault, staleAt) {
     this.data = data;
+    this.staleAt = isDefault ? this.initialStaleAt : staleAt;
+    this.markStale();
     if (this.asof) {
       if (isDefault) this.asof.innerHTML = this.asofHTML;
       else this.asof.textContent = computedAt ? 'as of ' + formatInstant(computedAt) : '';
@@ -531,9 +556,30 @@
     banner.hidden = !text;
   }
 
+  // A static export has no API: a filter change to a precomputed state
+  // opens that state's page (its file is listed in config.pages).
+  var exported = /\.html$/.test(location.pathname);
+  function pageOf(st) {
+    var vals = config.filters.map(function (f) { return st[f.name] || ''; });
+    var pages = config.pages || [];
+    for (var i = 0; i < pages.length; i++) {
+      if (pages[i].values.length === vals.length && pages[i].values.every(function (v, j) { return v === vals[j]; })) return pages[i].file;
+    }
+    return null;
+  }
+  function defaultPage() { return config.dashboard + '.html'; }
+
   var pageState = null, pageQuery = '', generation = 0;
   function load(query) {
     var gen = ++generation;
+    if (exported && query !== pageQuery) {
+      var file = pageOf(readState());
+      if (file) {
+        document.body.dataset.bicRendered = 'false';
+        location.href = file + (file === defaultPage() ? '' : '?' + query);
+        return;
+      }
+    }
     if (query === pageQuery) {
       charts.forEach(function (c) { c.pending(); });
       charts.forEach(function (c) { c.show(c.initial, null, null, true); });
@@ -553,7 +599,7 @@
         return resp.json().then(function (j) {
           if (gen !== generation) return;
           var data = j && j.columns ? j : (j && j.data);
-          c.show(data, (j && j.computed_at) || resp.headers.get('X-Bic-Computed-At'), j && j.csv_url, false);
+          c.show(data, (j && j.computed_at) || resp.headers.get('X-Bic-Computed-At'), j && j.csv_url, false, resp.headers.get('X-Bic-Stale-At'));
         });
       }).catch(function (err) {
         if (gen !== generation) return;
@@ -583,6 +629,7 @@
       charts.push(new Chart(el));
     });
     charts.forEach(function (c) {
+      c.markStale();
       if (!c.initial) c.settle('No data yet: this chart has not been computed.');
       else if (c.drawn() || c.spec.type === 'table') c.render();
       else c.settle(); // a big number, drawn in the HTML
@@ -619,7 +666,16 @@
         apply(true);
       });
       var reset = form.querySelector('.bic-reset');
-      if (reset) reset.addEventListener('click', function () { writeState(pageState); apply(true); });
+      if (reset) reset.addEventListener('click', function () {
+        // The page of a precomputed state leads back to the default page.
+        if (config.state_page) {
+          document.body.dataset.bicRendered = 'false';
+          location.href = exported ? defaultPage() : location.pathname;
+          return;
+        }
+        writeState(pageState);
+        apply(true);
+      });
     }
     window.addEventListener('popstate', function () {
       writeState(stateFromURL() || pageState);
