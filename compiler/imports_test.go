@@ -58,9 +58,10 @@ var importLayers = []importLayer{
 		"github.com/prometheus/client_golang/...", // runner metrics
 	}},
 	{pkg: modPath + "server", stdlib: true, allowed: []string{
-		modPath + "server/...", modPath + "publish/storage/...", modPath + "publish/release", modPath + "compiler/query/filterstate", modPath + "compiler/query/timewindow",
+		modPath + "server/...", modPath + "publish/storage/...", modPath + "publish/release", modPath + "publish/access", modPath + "compiler/query/filterstate", modPath + "compiler/query/timewindow",
 		"github.com/nats-io/nats.go/...",
 		"github.com/prometheus/client_golang/...", "golang.org/x/sync/...", // server metrics; one read per pointer or blob
+		"github.com/andybalholm/brotli", // a content coding
 	}},
 	{pkg: modPath + "compiler/internal/fixture", any: true}, // test support: txtar fixtures, golden files
 	{pkg: modPath + "cmd", any: true},

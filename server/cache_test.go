@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -63,16 +64,22 @@ func TestBlobCacheBounds(t *testing.T) {
 	}
 }
 
-func TestGzipPaysOrNot(t *testing.T) {
-	small := entry("s", 100)
-	if small.encoded(encGzip) != nil {
-		t.Error("a small blob was gzipped")
+func TestCompressionPaysOrNot(t *testing.T) {
+	for _, enc := range []string{encGzip, encBrotli} {
+		small := entry("s", 100)
+		if b, _, _ := small.encoded(enc); b != nil {
+			t.Errorf("%s: a small blob was compressed", enc)
+		}
+		text := entry("t", 5000)
+		b, tag, length := text.encoded(enc)
+		if b == nil || len(b) >= 5000 {
+			t.Errorf("%s: repetitive text compressed to %d bytes", enc, len(b))
+		}
+		if want := etag(text.hash, enc); len(tag) != 1 || tag[0] != want || len(length) != 1 || length[0] != strconv.Itoa(len(b)) {
+			t.Errorf("%s: headers %v %v, want ETag %s and the length", enc, tag, length, want)
+		}
 	}
-	text := entry("t", 5000)
-	if b := text.encoded(encGzip); b == nil || len(b) >= 5000 {
-		t.Errorf("repetitive text gzipped to %d bytes", len(b))
-	}
-	if text.encoded("br") != nil {
+	if b, _, _ := entry("t", 5000).encoded("zstd"); b != nil {
 		t.Error("a coding the server does not offer")
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/andybalholm/brotli"
+
 	"github.com/bic-dev/bic/publish/storage"
 )
 
@@ -118,23 +120,28 @@ func TestRoutes(t *testing.T) {
 	})
 }
 
-func TestETagAndGzip(t *testing.T) {
+func TestETagAndCompression(t *testing.T) {
 	eachStore(t, func(t *testing.T, st storage.Store) {
 		f := publish(t, st, "prod", 1, "Sales")
 		srv := New(Options{Storage: st})
 		plain := `"` + hashOf(f.pageKey) + `"`
 		gz := `"` + hashOf(f.pageKey) + `-gzip"`
+		br := `"` + hashOf(f.pageKey) + `-br"`
 		for _, c := range []struct {
 			name, path, inm, ae string
 			code                int
 			etag, encoding      string
 		}{
 			{name: "plain", path: "/e/prod/d/sales", code: 200, etag: plain},
-			{name: "gzip", path: "/e/prod/d/sales", ae: "gzip, deflate, br", code: 200, etag: gz, encoding: "gzip"},
-			{name: "gzip refused by q=0", path: "/e/prod/d/sales", ae: "gzip;q=0, br", code: 200, etag: plain},
-			{name: "any coding", path: "/e/prod/d/sales", ae: "*", code: 200, etag: gz, encoding: "gzip"},
+			{name: "brotli first", path: "/e/prod/d/sales", ae: "gzip, deflate, br", code: 200, etag: br, encoding: "br"},
+			{name: "gzip", path: "/e/prod/d/sales", ae: "gzip, deflate", code: 200, etag: gz, encoding: "gzip"},
+			{name: "brotli refused by q=0", path: "/e/prod/d/sales", ae: "br;q=0, gzip", code: 200, etag: gz, encoding: "gzip"},
+			{name: "gzip refused by q=0", path: "/e/prod/d/sales", ae: "gzip;q=0", code: 200, etag: plain},
+			{name: "any coding", path: "/e/prod/d/sales", ae: "*", code: 200, etag: br, encoding: "br"},
+			{name: "any but brotli", path: "/e/prod/d/sales", ae: "*, br;q=0", code: 200, etag: gz, encoding: "gzip"},
 			{name: "not modified", path: "/e/prod/d/sales", inm: plain, code: 304, etag: plain},
 			{name: "not modified, gzip tag", path: "/e/prod/d/sales", inm: gz, ae: "gzip", code: 304, etag: gz},
+			{name: "not modified, brotli tag", path: "/e/prod/d/sales", inm: br, ae: "br", code: 304, etag: br},
 			{name: "not modified, one of a list", path: "/e/prod/d/sales", inm: `"x", W/` + plain, code: 304, etag: plain},
 			{name: "another tag", path: "/e/prod/d/sales", inm: `"` + strings.Repeat("0", 64) + `"`, code: 200, etag: plain},
 			{name: "blob not modified", path: "/" + f.pageKey, inm: plain, code: 304, etag: plain},
@@ -157,17 +164,20 @@ func TestETagAndGzip(t *testing.T) {
 				if c.code == 304 && w.Body.Len() != 0 {
 					t.Errorf("304 with a body of %d bytes", w.Body.Len())
 				}
-				if c.encoding == "gzip" {
-					zr, err := gzip.NewReader(w.Body)
-					if err != nil {
-						t.Fatal(err)
+				if c.encoding != "" {
+					var zr io.Reader = brotli.NewReader(w.Body)
+					if c.encoding == "gzip" {
+						var err error
+						if zr, err = gzip.NewReader(w.Body); err != nil {
+							t.Fatal(err)
+						}
 					}
 					b, err := io.ReadAll(zr)
 					if err != nil {
 						t.Fatal(err)
 					}
 					if !strings.Contains(c.path, "assets") && !bytes.Equal(b, f.page) {
-						t.Errorf("gunzipped %q, want the page", b)
+						t.Errorf("decoded %q, want the page", b)
 					}
 				}
 				if c.code == 200 && strings.Contains(c.path, "/d/") && w.Header().Get("Vary") != "Accept-Encoding" {
