@@ -2,10 +2,13 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/publish/metadata"
+	"github.com/bic-dev/bic/publish/release"
+	"github.com/bic-dev/bic/publish/storage"
 )
 
 // Plan diffs a compiled manifest against the environment's current
@@ -62,4 +65,67 @@ func PlanRollback(ctx context.Context, store *metadata.Store, env string, to int
 // writes no revision fails with metadata.ErrNoChanges.
 func ApplyRollback(ctx context.Context, store *metadata.Store, m *compiler.Manifest, p *compiler.Plan, to int, actor string) (metadata.Revision, error) {
 	return store.Apply(ctx, metadata.ApplyRequest{Env: p.Env, Plan: p, Manifest: m, Source: "rollback", RollbackOf: to, AppliedBy: actor})
+}
+
+// ErrReleaseGone is KeptRelease's answer when storage no longer holds a
+// revision's release whole (bic gc removed it, or part of it).
+var ErrReleaseGone = errors.New("its release is no longer in storage")
+
+// KeptRelease finds the release that env published for revision in
+// storage's history, newest first, and checks that it is whole: the
+// release document and every blob it names are there, and it publishes
+// the manifest m (the revision's). Otherwise it is ErrReleaseGone.
+func KeptRelease(ctx context.Context, store storage.Reader, env string, revision int, m *compiler.Manifest) (*release.Release, release.Record, error) {
+	recs, err := release.History(ctx, store, env)
+	if err != nil {
+		return nil, release.Record{}, err
+	}
+	for _, rec := range recs {
+		if rec.Revision != revision {
+			continue
+		}
+		rel, err := release.Read(ctx, store, rec.Release)
+		if errors.Is(err, storage.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, rec, err
+		}
+		if rel.ManifestHash != m.Hash {
+			continue
+		}
+		whole, err := isWhole(ctx, store, rel)
+		if err != nil {
+			return nil, rec, err
+		}
+		if whole {
+			return rel, rec, nil
+		}
+	}
+	return nil, release.Record{}, fmt.Errorf("%s revision %d: %w", env, revision, ErrReleaseGone)
+}
+
+// isWhole reports whether every blob rel names is in storage.
+func isWhole(ctx context.Context, store storage.Reader, rel *release.Release) (bool, error) {
+	for _, key := range rel.Blobs() {
+		_, err := store.Stat(ctx, key)
+		if errors.Is(err, storage.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("check %s: %w", key, err)
+		}
+	}
+	return true, nil
+}
+
+// ApplyRollbackToRelease applies the rollback plan that PlanRollback made
+// as a new revision that is live at once: env points at a copy of kept
+// (revision to's release, from KeptRelease) made for the new revision, so
+// it serves the data published with revision to, without runners. Like
+// ApplyRollback it applies that plan and no other (metadata.ErrStale,
+// metadata.ErrNoChanges). Writes happen in Promote's order, with the
+// same crash window.
+func ApplyRollbackToRelease(ctx context.Context, store storage.Store, meta *metadata.Store, m *compiler.Manifest, p *compiler.Plan, to int, kept *release.Release, actor string) (metadata.Revision, error) {
+	return publishAgain(ctx, store, meta, kept, metadata.ApplyRequest{Env: p.Env, Plan: p, Manifest: m, Source: "rollback", RollbackOf: to, AppliedBy: actor})
 }

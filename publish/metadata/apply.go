@@ -18,7 +18,7 @@ type ApplyRequest struct {
 	Plan     *compiler.Plan
 	Manifest *compiler.Manifest
 
-	Source     string // apply, rollback or preview
+	Source     string // apply, rollback, promote or preview
 	RollbackOf int
 	GitCommit  string
 	GitAuthor  string
@@ -45,6 +45,12 @@ type PreviewOptions struct {
 // fails, or ctx is cancelled, nothing is written and the previous revision
 // stays current.
 func (s *Store) Apply(ctx context.Context, req ApplyRequest) (Revision, error) {
+	return s.apply(ctx, req, req.Plan.Jobs, nil)
+}
+
+// apply writes a revision with the given jobs in one transaction; then,
+// when set, runs inside that transaction once the revision is written.
+func (s *Store) apply(ctx context.Context, req ApplyRequest, jobs []compiler.Job, then func(tx *sql.Tx, rev *Revision) error) (Revision, error) {
 	if req.Source == "" {
 		req.Source = "apply"
 	}
@@ -55,8 +61,10 @@ func (s *Store) Apply(ctx context.Context, req ApplyRequest) (Revision, error) {
 	var rev Revision
 	err = s.inEnvTx(ctx, req.Env, func(tx *sql.Tx) error {
 		var err error
-		rev, err = s.writeRevision(ctx, tx, req, manifestJSON)
-		return err
+		if rev, err = s.writeRevision(ctx, tx, req, manifestJSON, jobs); err != nil || then == nil {
+			return err
+		}
+		return then(tx, &rev)
 	})
 	if err != nil {
 		return Revision{}, fmt.Errorf("apply to %s: %w", req.Env, err)
@@ -64,8 +72,10 @@ func (s *Store) Apply(ctx context.Context, req ApplyRequest) (Revision, error) {
 	return rev, nil
 }
 
-// writeRevision is Apply's work inside its transaction.
-func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, req ApplyRequest, manifestJSON []byte) (Revision, error) {
+// writeRevision is Apply's work inside its transaction: the revision,
+// its objects and the given jobs (the plan's, or none for a revision
+// that is published already).
+func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, req ApplyRequest, manifestJSON []byte, jobs []compiler.Job) (Revision, error) {
 	now := s.now()
 
 	var (
@@ -151,18 +161,18 @@ func (s *Store) writeRevision(ctx context.Context, tx *sql.Tx, req ApplyRequest,
 	if s.afterObjects != nil {
 		s.afterObjects()
 	}
-	if err := s.writeJobs(ctx, tx, revID, req.Plan.Jobs, now); err != nil {
+	if err := s.writeJobs(ctx, tx, revID, jobs, now); err != nil {
 		return Revision{}, err
 	}
 	if _, err := s.exec(ctx, tx, `UPDATE environments SET current_revision = ? WHERE name = ?`, revID, req.Env); err != nil {
 		return Revision{}, fmt.Errorf("make revision current: %w", err)
 	}
 	create, update, del := req.Plan.Counts()
-	detail := fmt.Sprintf(`{"revision": %d, "create": %d, "update": %d, "delete": %d, "jobs": %d}`, rev.Number, create, update, del, len(req.Plan.Jobs))
+	detail := fmt.Sprintf(`{"revision": %d, "create": %d, "update": %d, "delete": %d, "jobs": %d}`, rev.Number, create, update, del, len(jobs))
 	if err := s.audit(ctx, tx, req.AppliedBy, req.Source, req.Env, detail); err != nil {
 		return Revision{}, err
 	}
-	rev.Objects, rev.Jobs = len(members), len(req.Plan.Jobs)
+	rev.Objects, rev.Jobs = len(members), len(jobs)
 	return rev, nil
 }
 

@@ -112,10 +112,15 @@ func Write(ctx context.Context, w storage.Writer, r *Release) (storage.Blob, err
 	return blob, nil
 }
 
-// Flip points env at a release: the one atomic step of a publish.
+// Flip points env at a release: the one atomic step of a publish. It
+// first adds the release to env's history in storage (see Record), then
+// writes the pointer.
 func Flip(ctx context.Context, w storage.Writer, env string, p Pointer) error {
 	b, err := json.Marshal(p)
 	if err != nil {
+		return err
+	}
+	if err := writeRecord(ctx, w, env, p, time.Now()); err != nil {
 		return err
 	}
 	if err := w.WritePointer(ctx, PointerKey(env), b); err != nil {

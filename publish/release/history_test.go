@@ -1,0 +1,144 @@
+package release_test
+
+import (
+	"context"
+	"crypto/rand"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/minio/minio-go/v7"
+
+	"github.com/bic-dev/bic/compiler/query/filterstate"
+	"github.com/bic-dev/bic/publish/release"
+	"github.com/bic-dev/bic/publish/storage"
+	"github.com/bic-dev/bic/runner/servicetest"
+)
+
+// eachStore runs test on a file store and on the S3 server of
+// BIC_TEST_S3_URL under a fresh prefix.
+func eachStore(t *testing.T, test func(t *testing.T, st storage.Store)) {
+	t.Helper()
+	t.Run("file", func(t *testing.T) {
+		t.Parallel()
+		st, err := storage.Open(context.Background(), "file://"+t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		test(t, st)
+	})
+	t.Run("s3", func(t *testing.T) {
+		t.Parallel()
+		u, err := url.Parse(servicetest.S3(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/release-test-" + strings.ToLower(rand.Text())
+		ctx := context.Background()
+		st, err := storage.Open(ctx, u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s3 := st.(*storage.S3Store)
+		if ok, err := s3.Client().BucketExists(ctx, s3.Bucket()); err != nil {
+			t.Fatal(err)
+		} else if !ok {
+			err := s3.Client().MakeBucket(ctx, s3.Bucket(), minio.MakeBucketOptions{})
+			if code := minio.ToErrorResponse(err).Code; err != nil && code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
+				t.Fatal(err)
+			}
+		}
+		t.Cleanup(func() {
+			infos, _ := st.List(ctx, "")
+			for _, i := range infos {
+				st.Delete(ctx, i.Key)
+			}
+			st.Close()
+		})
+		test(t, st)
+	})
+}
+
+// TestFlipRecordsHistory: every flip adds a record of the pointer to the
+// environment's history in storage, which History lists newest first;
+// another environment's records are not its.
+func TestFlipRecordsHistory(t *testing.T) {
+	eachStore(t, func(t *testing.T, st storage.Store) {
+		ctx := context.Background()
+		var want []release.Pointer
+		for _, rev := range []int{1, 2, 2, 3} { // 2 twice: a refresh publishes the same revision again
+			p := release.Pointer{Release: storage.BlobKey(strings.Repeat(string(rune('a'+len(want))), 64)), Revision: rev}
+			if err := release.Flip(ctx, st, "prod", p); err != nil {
+				t.Fatal(err)
+			}
+			want = append([]release.Pointer{p}, want...)
+			time.Sleep(2 * time.Millisecond)
+		}
+		if err := release.Flip(ctx, st, "staging", release.Pointer{Release: storage.BlobKey(strings.Repeat("f", 64)), Revision: 9}); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := release.History(ctx, st, "prod")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []release.Pointer
+		for i, r := range recs {
+			got = append(got, r.Pointer)
+			if env, ok := release.ParseRecordKey(r.Key); !ok || env != "prod" || r.Env != "prod" {
+				t.Errorf("record key %s", r.Key)
+			}
+			if i > 0 && r.PublishedAt.After(recs[i-1].PublishedAt) {
+				t.Errorf("records out of order: %v before %v", recs[i-1].PublishedAt, r.PublishedAt)
+			}
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("history (-want +got):\n%s", diff)
+		}
+		if p, err := release.ReadPointer(ctx, st, "prod"); err != nil || p != want[0] {
+			t.Errorf("pointer = %+v, %v; want the last flip's", p, err)
+		}
+	})
+}
+
+// TestParseRecordKey: only Flip's keys are records, so gc removes nothing
+// else under envs/.
+func TestParseRecordKey(t *testing.T) {
+	for key, want := range map[string]bool{
+		"envs/prod/releases/0000000003-1764580000000000000": true,
+		"envs/prod/current":                 false,
+		"envs/prod/releases/notes":          false,
+		"envs/prod/releases/0000000003-x":   false,
+		"envs/a/b/releases/0000000003-1":    false,
+		"envs/prod/releases/3-1/extra":      false,
+		"blobs/aa/releases/0000000003-1":    false,
+		"envs//releases/0000000003-1":       false,
+		"other/prod/releases/0000000003-17": false,
+	} {
+		if _, ok := release.ParseRecordKey(key); ok != want {
+			t.Errorf("ParseRecordKey(%q) = %v, want %v", key, ok, want)
+		}
+	}
+}
+
+// TestBlobs: every blob key a release holds, in any field, and nothing
+// that is not a blob key.
+func TestBlobs(t *testing.T) {
+	key := func(c string) string { return storage.BlobKey(strings.Repeat(c, 64)) }
+	rel := &release.Release{Version: release.Version, Env: "prod", Revision: 1, ManifestHash: strings.Repeat("9", 64),
+		Charts: map[string]release.Chart{
+			"sales/a": {Hash: strings.Repeat("8", 64), Default: "k", States: map[string]release.Data{
+				"k":  {JSON: key("a"), CSV: key("b"), InputKey: strings.Repeat("7", 64)},
+				"k2": {JSON: key("c"), CSV: key("b")},
+			}},
+		},
+		Dashboards: map[string]release.Dashboard{"sales": {Title: "blobs/not/a/key", Page: key("d"), Charts: []string{"sales/a"}, Filters: filterstate.Dashboard{}}},
+		Assets:     map[string]string{"bic.js": key("e")},
+	}
+	want := []string{key("a"), key("b"), key("c"), key("d"), key("e")}
+	if diff := cmp.Diff(want, rel.Blobs()); diff != "" {
+		t.Errorf("Blobs (-want +got):\n%s", diff)
+	}
+}
