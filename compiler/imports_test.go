@@ -47,6 +47,9 @@ var importLayers = []importLayer{
 		"github.com/minio/minio-go/v7/...",        // object storage
 		"github.com/go-echarts/go-echarts/v2/...", // pages and chart options
 	}},
+	// Access control is a leaf that the server imports: tokens, the
+	// allow-list in storage and signed links.
+	{pkg: modPath + "publish/access", stdlib: true, allowed: []string{modPath + "publish/storage"}},
 	{pkg: modPath + "runner", stdlib: true, allowed: []string{
 		modPath + "compiler/...", modPath + "publish/...", modPath + "runner/...",
 		// warehouse drivers
@@ -180,6 +183,11 @@ func TestImportRulesRejectUnlisted(t *testing.T) {
 		{modPath + "runner", modPath + "cmd/bic", false},
 		{modPath + "runner", "github.com/spf13/cobra", false},
 		{modPath + "server", modPath + "publish/storage", true},
+		{modPath + "server", modPath + "publish/access", true},
+		{modPath + "server", modPath + "publish/metadata", false},
+		{modPath + "publish/access", modPath + "publish/storage", true},
+		{modPath + "publish/access", modPath + "publish/metadata", false},
+		{modPath + "publish/access", "github.com/minio/minio-go/v7", false},
 		{modPath + "server", modPath + "compiler", false},
 		{modPath + "server", modPath + "runner/warehouse", false},
 		{modPath + "cmd/bic", "github.com/anything/at/all", true},

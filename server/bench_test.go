@@ -1,11 +1,15 @@
 package server
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"testing"
+	"time"
+
+	"github.com/bic-dev/bic/publish/access"
 )
 
 // BenchmarkChartJSON compares a chart's JSON served through the Server
@@ -18,18 +22,32 @@ func BenchmarkChartJSON(b *testing.B) {
 	body := f.json[f.defaultKey]
 	bare := bareHandler(body)
 	srv := New(Options{Storage: st})
+	// With token auth: a bearer token (one sha256 and a map lookup) and
+	// the session cookie of a signed link (one HMAC).
+	tok, hash := access.NewToken()
+	if err := access.Write(context.Background(), st, []access.Entry{{ID: hash.ID(), Env: "prod", Hash: hash.String(), CreatedAt: time.Now()}}); err != nil {
+		b.Fatal(err)
+	}
+	authed := New(Options{Storage: st, Auth: AuthToken})
+	cookie := "bic_session=" + access.Sign(hash, "prod", time.Now().Add(time.Hour))
 	for _, c := range []struct {
-		name string
-		h    http.Handler
-		path string
+		name   string
+		h      http.Handler
+		path   string
+		header []string
 	}{
-		{"bare", bare, "/e/prod/api/charts/sales/revenue"},
-		{"server", srv, "/e/prod/api/charts/sales/revenue"},
-		{"server_state", srv, "/e/prod/api/charts/sales/revenue?region=EU"},
+		{"bare", bare, "/e/prod/api/charts/sales/revenue", nil},
+		{"server", srv, "/e/prod/api/charts/sales/revenue", nil},
+		{"server_state", srv, "/e/prod/api/charts/sales/revenue?region=EU", nil},
+		{"server_auth_bearer", authed, "/e/prod/api/charts/sales/revenue", []string{"Authorization", "Bearer " + tok}},
+		{"server_auth_cookie", authed, "/e/prod/api/charts/sales/revenue", []string{"Cookie", cookie}},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			r := httptest.NewRequest("GET", c.path, nil)
-			if w := do(b, c.h, "GET", c.path); w.Code != 200 {
+			for i := 0; i+1 < len(c.header); i += 2 {
+				r.Header.Set(c.header[i], c.header[i+1])
+			}
+			if w := do(b, c.h, "GET", c.path, c.header...); w.Code != 200 {
 				b.Fatalf("%d %s", w.Code, w.Body)
 			}
 			b.ReportAllocs()

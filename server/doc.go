@@ -42,8 +42,13 @@
 // names, so no URL reaches a key outside what is published. A panic in a
 // handler is a 500, and the server goes on.
 //
-// It imports only publish/storage, publish/release, compiler/query/
-// filterstate and timewindow, Prometheus, x/sync and NATS (for
-// OnDemand), never the compiler, runner or a warehouse driver: the import
-// rules test in compiler/ keeps it so.
+// With Options.Auth set to token (bic serve --auth token), every
+// environment is readable only with a token for it or a signed link
+// (publish/access): the allow-list of token hashes is read from storage,
+// so the server still needs no database.
+//
+// It imports only publish/storage, publish/release, publish/access,
+// compiler/query/filterstate and timewindow, Prometheus, x/sync, brotli
+// and NATS (for OnDemand), never the compiler, runner or a warehouse
+// driver: the import rules test in compiler/ keeps it so.
 package server

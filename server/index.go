@@ -56,8 +56,16 @@ type indexDashboard struct {
 }
 
 // serveIndex serves /: every environment with a pointer, and its
-// dashboards.
+// dashboards; under token auth, only the environment of the request's
+// bearer token.
 func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, _ []string) {
+	only := "" // under token auth, the one environment r may read
+	if s.gate != nil {
+		var ok bool
+		if only, ok = s.indexEnv(w, r); !ok {
+			return
+		}
+	}
 	envs, err := s.envs.list(r.Context())
 	if err != nil {
 		s.log.Error("list environments", "error", err)
@@ -66,6 +74,9 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, _ []string) 
 	}
 	data := struct{ Envs []indexEnv }{}
 	for _, env := range envs {
+		if s.gate != nil && env != only {
+			continue
+		}
 		ie := indexEnv{Name: env}
 		l, err := s.envs.get(r.Context(), env)
 		switch {

@@ -37,6 +37,13 @@ type Options struct {
 	// OnDemand computes a filter state that the release did not
 	// precompute; nil answers such a state with 404.
 	OnDemand OnDemand
+	// Auth is who may read the environments. With AuthToken, every
+	// /e/ENV/ route needs a credential for ENV from the allow-list in
+	// storage (re-read once per PointerTTL; none there refuses every
+	// environment), / lists only the credential's environment, and the
+	// global /blobs/ is 404; /assets/, /healthz, /readyz and /metrics stay
+	// open (bind /metrics privately). See auth.go.
+	Auth Auth
 }
 
 // Server serves the releases in its storage over HTTP. It is safe for
@@ -47,6 +54,8 @@ type Server struct {
 	log      *slog.Logger
 	ttl      time.Duration
 	onDemand OnDemand
+	// gate checks credentials; nil with AuthNone.
+	gate *gate
 
 	blobs      *blobCache
 	blobFlight singleflight.Group
@@ -74,6 +83,9 @@ func New(opts Options) *Server {
 		blobs:    newBlobCache(opts.CacheBytes),
 	}
 	s.envs = newPointers(opts.Storage, opts.PointerTTL, opts.Log)
+	if opts.Auth != AuthNone { // an unknown mode refuses, as AuthToken does
+		s.gate = newGate(opts.Storage, opts.PointerTTL, opts.Log)
+	}
 	if opts.Registry != nil {
 		s.metrics = newMetrics(opts.Registry, s.blobs, opts.Log)
 		s.gatherer, _ = opts.Registry.(prometheus.Gatherer)
@@ -125,6 +137,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route, h, args = s.match(r)
 	if h == nil {
 		writeError(sw, r, http.StatusNotFound, "not found", nil)
+		return
+	}
+	if s.gate != nil {
+		hw, ok := s.guard(sw, r, route, args)
+		if !ok {
+			return
+		}
+		h(hw, r, args)
 		return
 	}
 	h(sw, r, args)

@@ -137,6 +137,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newValidateCmd(), newSchemaCmd(), newInitCmd(), newQueryCmd(),
 		newMigrateCmd(), newPlanCmd(), newApplyCmd(), newPreviewCmd(), newHistoryCmd(), newRollbackCmd(), newDestroyCmd(), newGCCmd(), newRunnerCmd(), newServeCmd(), newPublishCmd())
 	root.AddCommand(newStatusCmd())
+	root.AddCommand(newTokenCmd(), newLinkCmd())
 	root.AddCommand(newPromoteCmd())
 	return root
 }

@@ -70,6 +70,7 @@ func onDemand(natsFlag string) (*server.NATSOnDemand, func(), error) {
 func newServeCmd() *cobra.Command {
 	var (
 		dir, storageURL, addr, natsURL string
+		auth                           string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [DIR]",
@@ -79,8 +80,18 @@ names and the blobs of pages and chart data. It needs no metadata database and
 no warehouse, so any number of servers can run behind a load balancer. A
 publish is visible within about a second. Routes: / (environments and
 dashboards), /e/ENV/d/DASHBOARD, /e/ENV/api/charts/DASHBOARD/CHART?FILTER=…,
-/e/ENV/csv/DASHBOARD/CHART, /healthz, /readyz, /metrics.`,
+/e/ENV/csv/DASHBOARD/CHART, /healthz, /readyz, /metrics.
+
+With --auth token, an environment is served only to a token of it (bic token
+create) or a signed link (bic link create), checked against the allow-list
+that bic token publishes to storage; without an allow-list every environment
+is refused. /assets/, /healthz, /readyz and /metrics stay open: bind /metrics
+where only operators reach it.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			authMode, err := server.ParseAuth(auth)
+			if err != nil {
+				return usageErrorf("%v", err)
+			}
 			st, err := openStorage(cmd, dir, storageURL)
 			if err != nil {
 				return err
@@ -94,12 +105,12 @@ dashboards), /e/ENV/d/DASHBOARD, /e/ENV/api/charts/DASHBOARD/CHART?FILTER=…,
 				return &exitError{code: exitRuntime, err: err}
 			}
 			defer closeNATS()
-			opts := server.Options{Storage: st, Log: log, Registry: reg}
+			opts := server.Options{Storage: st, Log: log, Registry: reg, Auth: authMode}
 			if od != nil {
 				opts.OnDemand = od
 			}
 			srv := server.New(opts)
-			fmt.Fprintf(cmd.OutOrStdout(), "Serving %s at http://%s/\n", st, addr)
+			fmt.Fprintf(cmd.OutOrStdout(), "Serving %s at http://%s/ (auth: %s)\n", st, addr, authMode)
 			if err := srv.Serve(cmd.Context(), addr); err != nil {
 				return &exitError{code: exitRuntime, err: err}
 			}
@@ -109,6 +120,7 @@ dashboards), /e/ENV/d/DASHBOARD, /e/ENV/api/charts/DASHBOARD/CHART?FILTER=…,
 	addProjectFlag(cmd, &dir, 0)
 	cmd.Flags().StringVar(&storageURL, "storage", "", "the object storage URL (default: $BIC_STORAGE_URL, bic.yaml's storage, or "+defaultStorageURL+" in the project folder)")
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "the address to listen on")
+	cmd.Flags().StringVar(&auth, "auth", "none", "who may read the environments: none (anyone who reaches the server), or token (a token or signed link of bic token / bic link for each environment)")
 	cmd.Flags().StringVar(&natsURL, "nats", "", "a NATS server whose runners compute filter states that were not precomputed (default: $BIC_NATS_URL)")
 	return cmd
 }
