@@ -191,23 +191,29 @@ its data again.`,
 
 func newDestroyCmd() *cobra.Command {
 	var (
-		f     deployFlags
-		force bool
+		f          deployFlags
+		force      bool
+		storageURL string
 	)
 	cmd := &cobra.Command{
 		Use:   "destroy --env NAME [DIR]",
-		Short: "Remove an environment (a preview, or with --force any) and its history",
+		Short: "Remove an environment (a preview, or with --force any), its history and its published pointer",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.env == "" {
 				return usageErrorf("bic destroy needs --env")
 			}
-			st, err := f.openStore(cmd.Context(), nil)
+			st, store, err := f.openStores(cmd, storageURL)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			defer store.Close()
 			if err := st.Destroy(cmd.Context(), f.env, actor(), force); err != nil {
 				return storeError(err)
+			}
+			// Servers stop serving it; gc may then free what only it kept.
+			if err := publish.Unpublish(cmd.Context(), store, f.env); err != nil {
+				return &exitError{code: exitRuntime, err: err}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Destroyed environment %s.\n", f.env)
 			return nil
@@ -215,6 +221,7 @@ func newDestroyCmd() *cobra.Command {
 	}
 	f.register(cmd, "")
 	cmd.Flags().BoolVar(&force, "force", false, "also remove a persistent environment")
+	cmd.Flags().StringVar(&storageURL, "storage", "", "the object storage URL (default: $BIC_STORAGE_URL, bic.yaml's storage, or "+defaultStorageURL+" in the project folder)")
 	return cmd
 }
 
@@ -258,6 +265,9 @@ next run.`,
 					return &exitError{code: exitRuntime, err: err}
 				}
 				for _, e := range removed {
+					if err := publish.Unpublish(cmd.Context(), store, e); err != nil {
+						return &exitError{code: exitRuntime, err: err}
+					}
 					fmt.Fprintf(out, "Removed expired preview %s.\n", e)
 				}
 				fmt.Fprintf(out, "Removed %d expired preview(s) and %d unreferenced object(s).\n", len(removed), objects)

@@ -72,4 +72,16 @@ func TestPromoteRollbackAndGC(t *testing.T) {
 		t.Errorf("gc --dry-run: %d blobs before, %d after", len(before), len(after))
 	}
 	wantRun(t, 2, "", "--grace", "gc", "-p", dir, "--grace", "1m")
+
+	// Destroying staging stops serving it: its pointer and release records
+	// leave storage, so gc no longer keeps what only they named.
+	staging := filepath.Join(dir, ".bic", "artifacts", "envs", "staging")
+	if _, err := os.Stat(filepath.Join(staging, "current")); err != nil {
+		t.Fatalf("staging has no pointer before bic destroy: %v", err)
+	}
+	wantRun(t, 0, "Destroyed environment staging.", "", "destroy", "-p", dir, "--env", "staging", "--force")
+	left, _ := filepath.Glob(filepath.Join(staging, "*", "*"))
+	if _, err := os.Stat(filepath.Join(staging, "current")); !os.IsNotExist(err) || len(left) != 0 {
+		t.Errorf("after bic destroy staging still has in storage: its pointer (%v), %v", err, left)
+	}
 }

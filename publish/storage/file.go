@@ -104,6 +104,12 @@ func (s *FileStore) PutBlob(ctx context.Context, r io.Reader) (Blob, error) {
 	b := hr.blob()
 	if fi, err := s.root.Stat(b.Key); err == nil && fi.Mode().IsRegular() && fi.Size() == b.Size {
 		s.discard(f, name)
+		if now := time.Now(); now.Sub(fi.ModTime()) > RefreshAge {
+			// Written again: young again, so a gc running now keeps it.
+			if err := s.root.Chtimes(b.Key, now, now); err != nil {
+				return Blob{}, s.errorf("put", b.Key, err)
+			}
+		}
 		return b, nil
 	}
 	if err := s.commit(f, name, b.Key); err != nil {

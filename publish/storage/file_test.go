@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,4 +116,31 @@ func newFileStoreIn(t *testing.T, dir string) *FileStore {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// TestPutBlobRefreshesAnOldBlob: writing the bytes of a blob older than
+// RefreshAge makes it young again, so a blob gc's grace period counts
+// from the last write, and a publish that writes it again keeps it.
+func TestPutBlobRefreshesAnOldBlob(t *testing.T) {
+	dir := t.TempDir()
+	s := newFileStoreIn(t, dir)
+	ctx := context.Background()
+	b, err := s.PutBlob(ctx, strings.NewReader("a page"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, filepath.FromSlash(b.Key)), old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutBlob(ctx, strings.NewReader("a page")); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Stat(ctx, b.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if age := time.Since(info.Modified); age > time.Minute {
+		t.Errorf("the blob written again is %s old, want just written", age.Round(time.Second))
+	}
 }

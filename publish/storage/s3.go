@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -181,7 +182,7 @@ func (s *S3Store) PutBlob(ctx context.Context, r io.Reader) (Blob, error) {
 		return Blob{}, s.errorf("put", "blob", err)
 	}
 	b := hr.blob()
-	if info, err := s.Stat(ctx, b.Key); err == nil && info.Size == b.Size {
+	if info, err := s.Stat(ctx, b.Key); err == nil && info.Size == b.Size && time.Since(info.Modified) <= RefreshAge {
 		return b, nil
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return Blob{}, err

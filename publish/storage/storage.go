@@ -48,6 +48,13 @@ type Writer interface {
 	WritePointer(ctx context.Context, key string, value []byte) error
 }
 
+// RefreshAge is how old a blob may be before PutBlob of the same bytes
+// makes it young again (a file's time is touched; an S3 object, whose
+// time cannot be set, is uploaded again). Blob gc deletes only blobs older
+// than its grace period, at least 10 minutes, so a blob that a publish
+// has just written, or written again, is never deleted under it.
+const RefreshAge = 5 * time.Minute
+
 // Blob is content stored under its hash.
 type Blob struct {
 	Hash string // sha256 of the content, lowercase hex
