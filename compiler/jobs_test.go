@@ -250,12 +250,16 @@ func TestPrecomputedStates(t *testing.T) {
 		},
 		{
 			name: "bound of two",
-			edit: func(s string) string { return replace(t, s, "tags: [sales, weekly]", "tags: [sales, weekly]\nprecompute: 2") },
+			edit: func(s string) string {
+				return replace(t, s, "tags: [sales, weekly]", "tags: [sales, weekly]\nprecompute: 2")
+			},
 			want: []string{"", "status=pending", "status=shipped"},
 		},
 		{
 			name: "none",
-			edit: func(s string) string { return replace(t, s, "tags: [sales, weekly]", "tags: [sales, weekly]\nprecompute: 0") },
+			edit: func(s string) string {
+				return replace(t, s, "tags: [sales, weekly]", "tags: [sales, weekly]\nprecompute: 0")
+			},
 			want: []string{""},
 		},
 		{
