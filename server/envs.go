@@ -74,6 +74,9 @@ func newLoaded(key string, rel *release.Release) *loaded {
 		for _, page := range d.StatePages {
 			l.named[page] = "text/html; charset=utf-8"
 		}
+		if d.Thumbnail != "" {
+			l.named[d.Thumbnail] = "image/png"
+		}
 	}
 	for _, c := range rel.Charts {
 		for _, st := range c.States {

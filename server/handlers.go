@@ -63,6 +63,27 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, args []string
 		extra: []string{"X-Bic-Revision", strconv.Itoa(l.rel.Revision)}})
 }
 
+// serveThumb serves /e/ENV/thumbs/DASHBOARD.png, the dashboard's image
+// drawn before its release was published. Its URL names the dashboard,
+// not the image, so it is cached briefly, like a page.
+func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request, args []string) {
+	env, name := args[0], args[1]
+	l, ok := s.release(w, r, env)
+	if !ok {
+		return
+	}
+	d, ok := l.rel.Dashboards[name]
+	if !ok || d.Thumbnail == "" {
+		writeError(w, r, http.StatusNotFound, "environment "+env+" has no thumbnail of "+name, nil)
+		return
+	}
+	extra := []string{"X-Bic-Revision", strconv.Itoa(l.rel.Revision)}
+	if d.ThumbnailStale {
+		extra = append(extra, "X-Bic-Thumbnail-Stale", "true")
+	}
+	s.serveBlob(w, r, blobResponse{key: d.Thumbnail, contentType: "image/png", cacheControl: cacheRevalid, extra: extra})
+}
+
 // queryStateKey is the filter-state key of r's query for dashboard d,
 // memoised per release.
 func (l *loaded) queryStateKey(name string, d release.Dashboard, r *http.Request) (string, error) {

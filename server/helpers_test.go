@@ -103,6 +103,8 @@ type fixture struct {
 	// euPage is the page of the region=EU state.
 	euPage, euPageKey string
 	euStaleAt         time.Time
+	// thumb is the dashboard's thumbnail, kept from an earlier release.
+	thumb, thumbKey string
 	filters           filterstate.Dashboard
 	unnamedKey        string // a blob in storage that no release names
 }
@@ -160,6 +162,8 @@ func publish(t testing.TB, st storage.Store, env string, rev int, title string) 
 	states[f.euKey] = eu
 	f.euPage = "<!doctype html><title>" + title + " in the EU</title>\n"
 	f.euPageKey = put(t, st, []byte(f.euPage))
+	f.thumb = "\x89PNG\r\n\x1a\n a picture of " + title
+	f.thumbKey = put(t, st, []byte(f.thumb))
 	f.assetJS = []byte("console.log('bic');\n" + strings.Repeat("// padding so that gzip pays\n", 40))
 	f.assetKey = put(t, st, f.assetJS)
 	f.unnamedKey = put(t, st, []byte("not named by any release"))
@@ -170,6 +174,7 @@ func publish(t testing.TB, st storage.Store, env string, rev int, title string) 
 			Title: "Sales <script>alert(1)</script>", Description: "money & more",
 			Page: f.pageKey, Charts: []string{"sales/revenue"}, Filters: salesFilters,
 			StatePages: map[string]string{f.euKey: f.euPageKey},
+			Thumbnail:  f.thumbKey, ThumbnailKey: "drawn-from", ThumbnailStale: true,
 		}},
 		Assets: map[string]string{"bic.js": f.assetKey},
 	}

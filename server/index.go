@@ -31,7 +31,7 @@ var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <p>revision {{.Revision}}{{if .PublishedAt}}, published {{.PublishedAt}}{{end}}</p>
 <ul>
 {{- range .Dashboards}}
-<li><a href="{{.Href}}">{{.Title}}</a>{{if .Description}}: {{.Description}}{{end}}</li>
+<li><a href="{{.Href}}">{{if .Thumb}}<img src="{{.Thumb}}" alt="" width="300" height="200" loading="lazy"><br>{{end}}{{.Title}}</a>{{if .Stale}} (picture of an earlier release){{end}}{{if .Description}}: {{.Description}}{{end}}</li>
 {{- else}}
 <li>no dashboards</li>
 {{- end}}
@@ -52,7 +52,8 @@ type indexEnv struct {
 }
 
 type indexDashboard struct {
-	Href, Title, Description string
+	Href, Title, Description, Thumb string
+	Stale                           bool
 }
 
 // serveIndex serves /: every environment with a pointer, and its
@@ -103,7 +104,11 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, _ []string) 
 				if title == "" {
 					title = name
 				}
-				ie.Dashboards = append(ie.Dashboards, indexDashboard{Href: "e/" + env + "/d/" + name, Title: title, Description: d.Description})
+				id := indexDashboard{Href: "e/" + env + "/d/" + name, Title: title, Description: d.Description}
+				if d.Thumbnail != "" {
+					id.Thumb, id.Stale = "e/"+env+"/thumbs/"+name+".png", d.ThumbnailStale
+				}
+				ie.Dashboards = append(ie.Dashboards, id)
 			}
 		}
 		data.Envs = append(data.Envs, ie)

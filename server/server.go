@@ -103,6 +103,7 @@ const (
 	routeJSON    = "chart_json"
 	routeCSV     = "chart_csv"
 	routeAsset   = "asset"
+	routeThumb   = "thumbnail"
 	routeBlob    = "blob"
 	routeOther   = "other"
 )
@@ -235,6 +236,8 @@ func (s *Server) match(r *http.Request) (string, func(http.ResponseWriter, *http
 			return routePage, s.servePage, []string{env, rest[1]}
 		case rest[0] == "api" && len(rest) == 4 && rest[1] == "charts" && validName(rest[2]) && validName(rest[3]):
 			return routeJSON, s.serveChartJSON, []string{env, rest[2], rest[3]}
+		case rest[0] == "thumbs" && len(rest) == 2 && strings.HasSuffix(rest[1], ".png") && validName(strings.TrimSuffix(rest[1], ".png")):
+			return routeThumb, s.serveThumb, []string{env, strings.TrimSuffix(rest[1], ".png")}
 		case rest[0] == "csv" && len(rest) == 3 && validName(rest[1]) && validName(rest[2]):
 			return routeCSV, s.serveChartCSV, []string{env, rest[1], rest[2]}
 		case rest[0] == "assets":

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +44,34 @@ func TestStatePages(t *testing.T) {
 		}
 		if w := do(t, srv, "GET", "/e/prod/api/charts/sales/revenue"); w.Header().Get("X-Bic-Stale-At") != "" {
 			t.Error("data without a refresh schedule says when it goes stale")
+		}
+	})
+}
+
+// TestThumbnails: /e/ENV/thumbs/DASHBOARD.png serves the image the release
+// names, saying when it is an earlier release's; the index shows it; any
+// other name is a 404.
+func TestThumbnails(t *testing.T) {
+	eachStore(t, func(t *testing.T, st storage.Store) {
+		f := publish(t, st, "prod", 1, "Sales")
+		srv := New(Options{Storage: st})
+		w := do(t, srv, "GET", "/e/prod/thumbs/sales.png")
+		if w.Code != 200 || w.Body.String() != f.thumb || w.Header().Get("Content-Type") != "image/png" {
+			t.Fatalf("GET the thumbnail: %d %s %q", w.Code, w.Header().Get("Content-Type"), w.Body)
+		}
+		if w.Header().Get("X-Bic-Thumbnail-Stale") != "true" {
+			t.Error("a thumbnail kept from an earlier release is not marked")
+		}
+		if w := do(t, srv, "GET", "/e/prod/thumbs/sales.png", "If-None-Match", w.Header().Get("ETag")); w.Code != 304 {
+			t.Errorf("a known thumbnail: %d, want 304", w.Code)
+		}
+		for _, path := range []string{"/e/prod/thumbs/other.png", "/e/prod/thumbs/sales", "/e/prod/thumbs/sales.jpg", "/e/prod/thumbs/..%2fsales.png", "/e/none/thumbs/sales.png"} {
+			if w := do(t, srv, "GET", path); w.Code != 404 {
+				t.Errorf("GET %s: %d, want 404", path, w.Code)
+			}
+		}
+		if w := do(t, srv, "GET", "/"); !strings.Contains(w.Body.String(), `<img src="e/prod/thumbs/sales.png"`) {
+			t.Errorf("the index does not show the thumbnail:\n%s", w.Body)
 		}
 	})
 }

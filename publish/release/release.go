@@ -60,6 +60,15 @@ type Dashboard struct {
 	// default, by its filter-state key, to its page: drawn with that
 	// state's data and controls, so a shared link to it opens whole.
 	StatePages map[string]string `json:"state_pages,omitempty"`
+	// Thumbnail is the PNG of the page drawn in a headless browser before
+	// the release was published, and ThumbnailKey what it was drawn from
+	// (the page, its assets, the size): a later release whose key is the
+	// same keeps the image without drawing again. ThumbnailStale is set
+	// when drawing this release's page failed and Thumbnail is an earlier
+	// one, kept.
+	Thumbnail      string `json:"thumbnail,omitempty"`
+	ThumbnailKey   string `json:"thumbnail_key,omitempty"`
+	ThumbnailStale bool   `json:"thumbnail_stale,omitempty"`
 }
 
 // Chart is a chart's data: the state that a viewer who chose nothing sees,
