@@ -97,6 +97,8 @@
   // ---- ECharts options: the option built in Go, filled with the data.
   function buildOption(spec, data) {
     var opt = clone(spec.echarts) || {};
+    // A headless renderer (runner/render) asks for the final frame at once.
+    if (window.BIC_NO_ANIMATION) opt.animation = false;
     var L = spec.layout || {};
     var ci = L.category ? colIndex(data, L.category) : -1;
     var si = L.series ? colIndex(data, L.series) : -1;
