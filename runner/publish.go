@@ -102,6 +102,7 @@ func (w *Worker) publish(ctx context.Context, m *compiler.Manifest, job metadata
 	if err := w.pages(ctx, m, rel); err != nil {
 		return err
 	}
+	w.thumbnails(ctx, rel, base)
 	blob, err := release.Write(ctx, w.Storage, rel)
 	if err != nil {
 		return err

@@ -51,6 +51,8 @@ type Worker struct {
 	// (default 2 minutes; a running query renews it).
 	ClaimLease time.Duration
 	Now        func() time.Time
+	// Renderer draws each dashboard's thumbnail at publish; nil: none.
+	Renderer Renderer
 
 	pool    *connPool
 	queries atomic.Int64

@@ -378,10 +378,11 @@ const (
 	blobRelease
 	blobPage  // a dashboard's HTML page
 	blobAsset // what pages load: ECharts, bic.js, bic.css
+	blobImage // a thumbnail
 )
 
 func (k blobKind) String() string {
-	return [...]string{"csv", "json", "release", "page", "asset"}[k]
+	return [...]string{"csv", "json", "release", "page", "asset", "image"}[k]
 }
 
 // blobs reads every blob in storage, checks that it is whole (its sha256
@@ -428,6 +429,9 @@ func classify(b []byte) blobKind {
 	}
 	if bytes.HasPrefix(bytes.ToLower(bytes.TrimSpace(b)), []byte("<!doctype html")) {
 		return blobPage
+	}
+	if bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
+		return blobImage
 	}
 	if !json.Valid(b) {
 		return blobCSV

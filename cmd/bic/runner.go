@@ -25,6 +25,7 @@ import (
 	"github.com/bic-dev/bic/runner"
 	"github.com/bic-dev/bic/runner/metrics"
 	"github.com/bic-dev/bic/runner/queue"
+	"github.com/bic-dev/bic/runner/render"
 )
 
 // The embedded defaults of DESIGN.md: no server to install.
@@ -84,6 +85,7 @@ type engine struct {
 	storage    storage.Store
 	dispatcher *runner.Dispatcher
 	worker     *runner.Worker
+	renderer   *render.Renderer // nil: no Chromium
 	embedded   bool
 }
 
@@ -135,7 +137,25 @@ func startEngine(ctx context.Context, f *deployFlags, r *runtimeFlags, m *compil
 		// job's next runner longer than JetStream takes to redeliver it.
 		ClaimLease: cmp.Or(qopts.AckWait, queue.DefaultAckWait),
 	}
+	if rend := newRenderer(ctx, objects, opts.log); rend != nil {
+		e.renderer, e.worker.Renderer = rend, rend
+	}
 	return e, nil
+}
+
+// newRenderer is the headless Chromium that draws thumbnails, alert and
+// report images: the one $BIC_CHROME names or the first on PATH. Without
+// one (or with BIC_THUMBNAILS=off) it is nil and publishes draw none.
+func newRenderer(ctx context.Context, objects storage.Store, log *slog.Logger) *render.Renderer {
+	if os.Getenv("BIC_THUMBNAILS") == "off" {
+		return nil
+	}
+	rend, err := render.New(ctx, render.Options{Storage: objects, Log: log})
+	if err != nil {
+		log.Info("no thumbnails or images: " + err.Error())
+		return nil
+	}
+	return rend
 }
 
 // queueOptions are the work queue's settings. BIC_NATS_STREAM names
@@ -156,6 +176,9 @@ func queueOptions(dir string, log *slog.Logger) queue.Options {
 
 func (e *engine) close() {
 	e.worker.Close()
+	if e.renderer != nil {
+		e.renderer.Close()
+	}
 	e.queue.Close()
 	e.storage.Close()
 }

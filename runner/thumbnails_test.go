@@ -1,0 +1,97 @@
+package runner_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image/png"
+	"sync/atomic"
+	"testing"
+
+	"github.com/bic-dev/bic/runner"
+	"github.com/bic-dev/bic/runner/render"
+	"github.com/bic-dev/bic/runner/servicetest"
+)
+
+// countingRenderer counts the renders of a real renderer, and fails them
+// while fail is set.
+type countingRenderer struct {
+	r     *render.Renderer
+	n     atomic.Int64
+	fail  atomic.Bool
+	calls atomic.Int64
+}
+
+func (c *countingRenderer) Render(ctx context.Context, q render.Request) (render.Result, error) {
+	c.calls.Add(1)
+	if c.fail.Load() {
+		return render.Result{}, errors.New("the browser is down")
+	}
+	c.n.Add(1)
+	return c.r.Render(ctx, q)
+}
+
+// TestEngineThumbnails: the publish job draws each dashboard's page in a
+// real headless Chromium before the pointer flips, so the release it
+// flips to names a whole PNG; a revision that leaves a dashboard's page
+// as it was keeps its picture without drawing (a preview's pages differ:
+// they name their environment); a drawing that fails keeps the earlier
+// picture, marked stale, and the revision still goes live.
+func TestEngineThumbnails(t *testing.T) {
+	t.Setenv("BIC_CHROME", servicetest.Chrome(t))
+	e := newEngine(t)
+	rend, err := render.New(context.Background(), render.Options{Storage: e.storage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rend.Close() })
+	cr := &countingRenderer{r: rend}
+	dir := engineDir(t, nil)
+	e.worker(t, dir, "w1", func(w *runner.Worker) { w.Renderer = cr })
+
+	e.waitFor(t, "prod", e.apply(t, dir, "prod", ""))
+	rel := e.current(t, "prod")
+	d := rel.Dashboards["sales"]
+	if d.Thumbnail == "" || d.ThumbnailStale || d.ThumbnailKey == "" {
+		t.Fatalf("sales after the first publish: thumbnail %q (key %q, stale %v)", d.Thumbnail, d.ThumbnailKey, d.ThumbnailStale)
+	}
+	img, err := png.Decode(bytes.NewReader(e.readBlob(t, d.Thumbnail)))
+	if err != nil {
+		t.Fatalf("the thumbnail is not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 600 || b.Dy() != 400 {
+		t.Errorf("the thumbnail is %dx%d, want 600x400", b.Dx(), b.Dy())
+	}
+	if got := cr.n.Load(); got != 1 {
+		t.Errorf("%d renders for one dashboard, want 1", got)
+	}
+
+	// A revision that adds a dashboard leaves sales's page as it was, so
+	// its picture is kept; the new one is drawn.
+	other := "dashboard: other\ntitle: Other\ncharts:\n  - {name: total, type: big_number, dataset: orders, metrics: [orders]}\n"
+	e.waitFor(t, "prod", e.apply(t, engineDir(t, map[string]string{"dashboards/other.yaml": other}), "prod", ""))
+	rel = e.current(t, "prod")
+	if got := rel.Dashboards["sales"]; got.Thumbnail != d.Thumbnail || got.ThumbnailStale {
+		t.Errorf("sales's thumbnail after an unrelated change %q (stale %v), want the same %q", got.Thumbnail, got.ThumbnailStale, d.Thumbnail)
+	}
+	if rel.Dashboards["other"].Thumbnail == "" {
+		t.Error("the new dashboard has no thumbnail")
+	}
+	if got := cr.n.Load(); got != 2 {
+		t.Errorf("%d renders after adding a dashboard, want 2", got)
+	}
+
+	// A changed page whose drawing fails: published all the same, with the
+	// earlier picture marked stale.
+	cr.fail.Store(true)
+	edited := engineDir(t, map[string]string{"dashboards/other.yaml": other,
+		"dashboards/sales.yaml": "dashboard: sales\ntitle: Sales, renamed\n" + engineDashboard[len("dashboard: sales\ntitle: Sales\n"):]})
+	e.waitFor(t, "prod", e.apply(t, edited, "prod", ""))
+	got := e.current(t, "prod").Dashboards["sales"]
+	if got.Title != "Sales, renamed" || got.Thumbnail != d.Thumbnail || !got.ThumbnailStale {
+		t.Errorf("after a failed drawing: title %q, thumbnail %q (stale %v); want the new title with the earlier picture, stale", got.Title, got.Thumbnail, got.ThumbnailStale)
+	}
+	if cr.calls.Load() != 3 {
+		t.Errorf("%d render calls, want 3 (the last failed)", cr.calls.Load())
+	}
+}
