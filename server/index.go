@@ -15,7 +15,7 @@ import (
 // Every value goes through html/template, so a title cannot inject markup.
 var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>bic</title>
+<head><meta charset="utf-8"><title>bic</title><link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body>
 <h1>Dashboards</h1>

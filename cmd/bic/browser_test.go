@@ -67,6 +67,7 @@ func TestBrowserShopDashboards(t *testing.T) {
 		sameHost := func(u *url.URL) bool { return (u.Scheme == "http" || u.Scheme == "https") && u.Host == host }
 		p := openPage(t, browser, base+"/", sameHost)
 		p.wantLinks(dashboardLinks(dashboards, "e/prod/d/", ""))
+		p.wantThumbnails(len(dashboards))
 		p.wantClean(nil)
 		for _, d := range dashboards {
 			t.Run(d, func(t *testing.T) {
@@ -91,6 +92,7 @@ func TestBrowserShopDashboards(t *testing.T) {
 		}
 		p := openPage(t, browser, root+"index.html", inSite)
 		p.wantLinks(dashboardLinks(dashboards, "e/prod/d/", ".html"))
+		p.wantThumbnails(len(dashboards))
 		p.wantClean(nil)
 		for _, d := range dashboards {
 			t.Run(d, func(t *testing.T) {
@@ -633,6 +635,27 @@ func (p *page) wantLinks(links []string) {
 	for _, l := range links {
 		if !slices.Contains(hrefs, l) {
 			p.t.Errorf("%s links to %v, not to %s", p.url, hrefs, l)
+		}
+	}
+}
+
+// wantThumbnails checks that the index shows n thumbnails, each a
+// 600×400 picture that loaded.
+func (p *page) wantThumbnails(n int) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, browserTimeout)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`Array.from(document.images).every(i => i.complete)`,
+		chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+		p.t.Fatalf("%s: the thumbnails did not load: %v", p.url, err)
+	}
+	sizes := evaluate[[]string](p, `Array.from(document.images, i => i.naturalWidth + 'x' + i.naturalHeight)`)
+	if len(sizes) != n {
+		p.t.Errorf("%s shows %d thumbnails, want %d: %v", p.url, len(sizes), n, sizes)
+	}
+	for _, s := range sizes {
+		if s != "600x400" {
+			p.t.Errorf("%s: a thumbnail of %s, want 600x400 (all: %v)", p.url, s, sizes)
 		}
 	}
 }

@@ -244,7 +244,14 @@ func exportSite(ctx context.Context, st storage.Store, env, out string) (int, er
 				}
 			}
 		}
-		dashboards = append(dashboards, site.IndexDashboard{Name: name, Title: d.Title, Description: d.Description, URL: base + "/d/" + name + ".html"})
+		id := site.IndexDashboard{Name: name, Title: d.Title, Description: d.Description, URL: base + "/d/" + name + ".html"}
+		if d.Thumbnail != "" {
+			id.ThumbnailURL = base + "/thumbs/" + name + ".png"
+			if err := copyBlob(d.Thumbnail, id.ThumbnailURL); err != nil {
+				return n, err
+			}
+		}
+		dashboards = append(dashboards, id)
 	}
 	index, err := site.RenderIndex([]site.IndexEnv{{Name: env, Revision: rel.Revision, PublishedAt: rel.PublishedAt, Dashboards: dashboards}})
 	if err != nil {
