@@ -13,6 +13,7 @@ type ProjectSettings struct {
 	Name        string   `json:"name"`
 	Description string   `json:"description,omitempty"`
 	Defaults    Defaults `json:"defaults"`
+	Schedules   []string `json:"schedules,omitempty"`
 }
 
 // projectInputs are the project settings that generated SQL reads.
@@ -57,6 +58,6 @@ func (m *Manifest) projectObject() (Meta, ProjectSettings, bool) {
 	if m.Project.Name == "" {
 		return Meta{}, ProjectSettings{}, false
 	}
-	s := ProjectSettings{Name: m.Project.Name, Description: m.Project.Description, Defaults: m.Project.Defaults}
+	s := ProjectSettings{Name: m.Project.Name, Description: m.Project.Description, Defaults: m.Project.Defaults, Schedules: m.Project.Schedules}
 	return Meta{ID: string(ProjectID(s.Name)), Hash: contentHash(KindProject, s, nil)}, s, true
 }

@@ -116,6 +116,7 @@ func (r *resolver) resolveProject(n *Node) {
 		return
 	}
 	r.project = p.Project
+	r.checkSchedules(n)
 	if len(p.Connections) == 0 {
 		r.sink.errorf(n.PosAt("connections"), CodeMissingKey, "the project needs at least one connection under connections")
 	}
@@ -360,6 +361,7 @@ func (r *resolver) resolveDatasets(objs []object) {
 				r.sink.errorf(n.PosAt("refresh"), CodeInvalid, "dataset %q: invalid refresh schedule %q: %v", d.Name, d.Refresh, err)
 			}
 		}
+		r.checkCatchup(n, d.Name, d.Catchup, d.Refresh)
 		for _, m := range refRE.FindAllStringSubmatch(d.SQL, -1) {
 			if !contains(d.Refs, m[1]) {
 				d.Refs = append(d.Refs, m[1])

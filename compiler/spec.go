@@ -11,7 +11,21 @@ type Project struct {
 	Metadata    string   `json:"metadata,omitempty"`
 	NATS        string   `json:"nats,omitempty"`
 	Storage     string   `json:"storage,omitempty"`
+	// Schedules are the environments whose alerts, reports and dataset
+	// refreshes run for real; nil means [prod] (see RunsSchedules). Every other
+	// environment (a preview) evaluates alerts and reports in a dry run,
+	// sending nothing, and refreshes no dataset.
+	Schedules []string `json:"schedules,omitempty"`
 }
+
+// Catch-up policies: what a schedule runs after a downtime that missed
+// ticks. "" is CatchupLatest.
+const (
+	// CatchupLatest runs the latest missed tick once.
+	CatchupLatest = "latest"
+	// CatchupSkip runs nothing until the next tick.
+	CatchupSkip = "skip"
+)
 
 // Defaults apply where an object leaves a setting out.
 type Defaults struct {
@@ -59,6 +73,7 @@ type Dataset struct {
 	Dimensions  map[string]Dimension `json:"dimensions"`
 	Metrics     map[string]Metric    `json:"metrics"`
 	Refresh     string               `json:"refresh,omitempty"`
+	Catchup     string               `json:"catchup,omitempty"` // of the refresh: CatchupLatest ("") or CatchupSkip
 	TTL         string               `json:"ttl,omitempty"`
 	// Refs are the datasets that SQL reads through ${ref:NAME}, sorted.
 	Refs []string `json:"refs,omitempty"`
@@ -161,6 +176,7 @@ type Alert struct {
 	Schedule      string         `json:"schedule"`
 	Timezone      string         `json:"timezone"`
 	Cooldown      string         `json:"cooldown,omitempty"`
+	Catchup       string         `json:"catchup,omitempty"` // CatchupLatest ("") or CatchupSkip
 	Notify        []Notify       `json:"notify"`
 	Image         string         `json:"image,omitempty"`
 }
@@ -192,6 +208,7 @@ type Report struct {
 	Chart       string         `json:"chart,omitempty"`
 	Schedule    string         `json:"schedule"`
 	Timezone    string         `json:"timezone"`
+	Catchup     string         `json:"catchup,omitempty"` // CatchupLatest ("") or CatchupSkip
 	Format      string         `json:"format"`
 	Filters     map[string]any `json:"filters,omitempty"`
 	Notify      []Notify       `json:"notify"`
