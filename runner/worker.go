@@ -14,7 +14,9 @@ import (
 	"github.com/bic-dev/bic/publish/metadata"
 	"github.com/bic-dev/bic/publish/storage"
 	"github.com/bic-dev/bic/runner/metrics"
+	"github.com/bic-dev/bic/runner/notify"
 	"github.com/bic-dev/bic/runner/queue"
+	"github.com/bic-dev/bic/runner/schedule"
 )
 
 // Consumer hands job messages to a handler (runner/queue's Queue).
@@ -51,8 +53,18 @@ type Worker struct {
 	// (default 2 minutes; a running query renews it).
 	ClaimLease time.Duration
 	Now        func() time.Time
-	// Renderer draws each dashboard's thumbnail at publish; nil: none.
+	// Renderer draws each dashboard's thumbnail at publish, and alerts'
+	// and reports' images; nil: none.
 	Renderer Renderer
+	// Notify sends alerts and reports (webhook secret, SMTP server); nil:
+	// webhooks unsigned, email channels fail.
+	Notify *notify.Config
+	// Env resolves ${env:NAME} in notification channels' URLs.
+	Env func(name string) (string, bool)
+	// AfterTick, when set, runs once a schedule tick's work (and its
+	// notifications) is done, before the tick is marked done and its
+	// message acknowledged: the tests kill a runner there.
+	AfterTick func(kind, name string)
 
 	pool    *connPool
 	queries atomic.Int64
@@ -112,6 +124,11 @@ func (w *Worker) Close() {
 // time that the dispatcher honours), dropped when it names no job.
 func (w *Worker) Handle(ctx context.Context, m *queue.Msg) {
 	w.init()
+	switch m.Kind() {
+	case schedule.KindAlert, schedule.KindReport, schedule.KindRefresh:
+		w.handleTick(ctx, m)
+		return
+	}
 	var msg message
 	if err := json.Unmarshal(m.Data(), &msg); err != nil || msg.Job <= 0 {
 		w.Log.Warn("dropping a message that names no job", "id", m.ID())

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,8 +25,10 @@ import (
 	"github.com/bic-dev/bic/publish/storage"
 	"github.com/bic-dev/bic/runner"
 	"github.com/bic-dev/bic/runner/metrics"
+	"github.com/bic-dev/bic/runner/notify"
 	"github.com/bic-dev/bic/runner/queue"
 	"github.com/bic-dev/bic/runner/render"
+	"github.com/bic-dev/bic/runner/schedule"
 )
 
 // The embedded defaults of DESIGN.md: no server to install.
@@ -140,7 +143,32 @@ func startEngine(ctx context.Context, f *deployFlags, r *runtimeFlags, m *compil
 	if rend := newRenderer(ctx, objects, opts.log); rend != nil {
 		e.renderer, e.worker.Renderer = rend, rend
 	}
+	e.worker.Env = os.LookupEnv
+	if os.Getenv("BIC_TEST_KILL_AFTER_TICK") == "1" {
+		// For the exactly-once tests only: die like a killed runner after
+		// a tick's notifications are recorded, before its message is acked.
+		e.worker.AfterTick = func(string, string) { _ = syscall.Kill(os.Getpid(), syscall.SIGKILL) }
+	}
+	if e.worker.Notify, err = notifyConfig(); err != nil {
+		e.close()
+		return nil, &exitError{code: exitInvalid, err: err}
+	}
 	return e, nil
+}
+
+// notifyConfig is how alerts and reports are sent: BIC_SMTP_URL names the
+// mail server (smtp://user:password@host:587?from=bic@example.com, STARTTLS
+// unless tls=none) and BIC_WEBHOOK_SECRET the key that signs webhooks.
+func notifyConfig() (*notify.Config, error) {
+	cfg := &notify.Config{WebhookSecret: []byte(os.Getenv("BIC_WEBHOOK_SECRET"))}
+	if raw := os.Getenv("BIC_SMTP_URL"); raw != "" {
+		smtp, err := notify.ParseSMTPURL(raw)
+		if err != nil {
+			return nil, fmt.Errorf("BIC_SMTP_URL: %w", err)
+		}
+		cfg.SMTP = &smtp
+	}
+	return cfg, nil
 }
 
 // newRenderer is the headless Chromium that draws thumbnails, alert and
@@ -232,7 +260,14 @@ finishes the jobs in flight, or leaves them to another runner, and stops.`,
 			go func() { errs <- e.dispatcher.Run(ctx) }()
 			go func() { errs <- e.worker.Run(ctx) }()
 			go func() { errs <- e.worker.ServeOnDemand(ctx, e.queue.Conn(), e.queue.RequestSubject("ondemand")) }()
-			waiting := 3
+			// Every runner computes the schedules' ticks; the metadata DB's
+			// claim (and JetStream's duplicate window) keeps one of each.
+			sched := &schedule.Scheduler{Store: schedule.Metadata(st), Queue: e.queue, Log: log}
+			if d, err := time.ParseDuration(os.Getenv("BIC_SCHEDULE_INTERVAL")); err == nil && d > 0 {
+				sched.Interval = d
+			}
+			go func() { errs <- sched.Run(ctx) }()
+			waiting := 4
 			if metricsAddr != "" {
 				waiting++
 				go func() { errs <- metrics.Serve(ctx, metricsAddr, reg, log) }()
