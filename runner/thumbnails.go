@@ -3,7 +3,10 @@ package runner
 import (
 	"bytes"
 	"context"
+	"maps"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/runner/render"
@@ -22,6 +25,9 @@ const (
 	thumbWidth  = 1200
 	thumbHeight = 800
 	thumbScale  = 0.5
+	// thumbBudget bounds the drawing of one publish (at about two
+	// pictures a second on two busy cores, some 60 dashboards).
+	thumbBudget = 30 * time.Second
 )
 
 // thumbnails draws each dashboard of rel from its page blobs, before the
@@ -35,42 +41,65 @@ func (w *Worker) thumbnails(ctx context.Context, rel, base *release.Release) {
 	if w.Renderer == nil {
 		return
 	}
+	// Drawing stops at the budget: the dashboards not reached keep their
+	// earlier picture, marked stale, and the next publish goes on where
+	// this one stopped (what was drawn keeps its key).
+	ctx, cancel := context.WithTimeout(ctx, thumbBudget)
+	defer cancel()
+	type drawn struct {
+		name, key, img string
+		err            error
+	}
 	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
+		todo []render.Request
+		keys []string
+		out  = make(chan drawn)
 		sema = make(chan struct{}, 2) // the renderer bounds its tabs too
 	)
-	for name, d := range rel.Dashboards {
+	for _, name := range slices.Sorted(maps.Keys(rel.Dashboards)) {
+		d := rel.Dashboards[name]
 		q := render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: thumbScale}
 		key := q.Key(nil)
-		var old release.Dashboard
-		if base != nil {
-			old = base.Dashboards[name]
-		}
-		if old.ThumbnailKey == key && old.Thumbnail != "" && !old.ThumbnailStale {
+		if old := base.Dashboard(name); old.ThumbnailKey == key && old.Thumbnail != "" && !old.ThumbnailStale {
 			d.Thumbnail, d.ThumbnailKey = old.Thumbnail, key
 			rel.Dashboards[name] = d
 			continue
 		}
+		todo, keys = append(todo, q), append(keys, key)
+	}
+	// The renders read rel while they run: it is written only once they
+	// are all done.
+	var wg sync.WaitGroup
+	for i, q := range todo {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sema <- struct{}{}
+			select {
+			case sema <- struct{}{}:
+			case <-ctx.Done():
+				out <- drawn{name: q.Dashboard, err: ctx.Err()}
+				return
+			}
 			defer func() { <-sema }()
 			img, err := w.thumbnail(ctx, q)
-			mu.Lock()
-			defer mu.Unlock()
-			d := rel.Dashboards[name]
-			if err != nil {
-				w.Log.Warn("thumbnail not drawn; the earlier one is kept", "env", rel.Env, "dashboard", name, "error", err)
-				d.Thumbnail, d.ThumbnailKey, d.ThumbnailStale = old.Thumbnail, old.ThumbnailKey, old.Thumbnail != ""
-			} else {
-				d.Thumbnail, d.ThumbnailKey, d.ThumbnailStale = img, key, false
-			}
-			rel.Dashboards[name] = d
+			out <- drawn{name: q.Dashboard, key: keys[i], img: img, err: err}
 		}()
 	}
-	wg.Wait()
+	go func() { wg.Wait(); close(out) }()
+	var results []drawn
+	for r := range out {
+		results = append(results, r)
+	}
+	for _, r := range results {
+		d, old := rel.Dashboards[r.name], base.Dashboard(r.name)
+		if r.err != nil {
+			w.Log.Warn("thumbnail not drawn; the earlier one is kept", "env", rel.Env, "dashboard", r.name, "error", r.err)
+			d.Thumbnail, d.ThumbnailKey, d.ThumbnailStale = old.Thumbnail, old.ThumbnailKey, old.Thumbnail != ""
+		} else {
+			d.Thumbnail, d.ThumbnailKey, d.ThumbnailStale = r.img, r.key, false
+		}
+		rel.Dashboards[r.name] = d
+	}
 }
 
 // thumbnail draws one dashboard and stores its PNG, returning its key.

@@ -96,6 +96,15 @@ type Data struct {
 	StaleAt time.Time `json:"stale_at,omitzero"`
 }
 
+// Dashboard is the release's dashboard called name; the zero Dashboard
+// when r is nil or has none.
+func (r *Release) Dashboard(name string) Dashboard {
+	if r == nil {
+		return Dashboard{}
+	}
+	return r.Dashboards[name]
+}
+
 // Pointer is what envs/<env>/current holds.
 type Pointer struct {
 	Release  string `json:"release"` // the release blob's storage key
