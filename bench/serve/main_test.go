@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bic-dev/bic/bench/internal/benchkit"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/bic-dev/bic/bench/internal/benchkit"
+	"github.com/bic-dev/bic/runner/servicetest"
 )
 
 func TestReferences(t *testing.T) {
@@ -24,8 +26,8 @@ func TestReferences(t *testing.T) {
 			want: pageRefs{assets: []string{"../assets/bic.css", "../assets/echarts.min.js", "../assets/bic.js"}},
 		},
 		{
-			name: "an asset named twice is loaded once",
-			html: `<script src="a.js"></script><script src="a.js"></script><link rel="icon preload" href="i.png">`,
+			name: "an asset named twice is loaded once; a data: URL not at all",
+			html: `<script src="a.js"></script><script src="a.js"></script><link rel="icon preload" href="i.png"><link rel="icon" href="data:,">`,
 			want: pageRefs{assets: []string{"a.js", "i.png"}},
 		},
 		{
@@ -127,6 +129,81 @@ func TestRunSmall(t *testing.T) {
 	for _, want := range []string{"| `/e/prod/d/sales`: requests of a first load | **4**", "| 3 dashboards: after each page was requested once"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// TestRunServices runs the parts that need Chromium and a NATS server,
+// once each and small: the largest dashboard's page loads cold and warm,
+// served and exported, and two filter states that were not precomputed,
+// answered by runners, then again and a precomputed one. It checks what
+// was measured, never how fast.
+func TestRunServices(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds bic, starts Chromium and runners; run without -short")
+	}
+	chrome := servicetest.Chrome(t)
+	natsURL := servicetest.NATS(t)
+	ctx := context.Background()
+	bin, remove, err := benchkit.BuildBic(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	c := config{bic: bin, shop: "../../examples/shop", skipWrk: true, skipNginx: true,
+		browserRuns: 1, chrome: chrome, ondemandStates: 2, nats: natsURL}
+	rep, err := run(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	b := rep.browser
+	if b == nil || b.dashboard != "sales" || b.version == "" || len(b.loads) != 4 {
+		t.Fatalf("browser: %+v", b)
+	}
+	for _, l := range b.loads {
+		if len(l.loads) != 1 {
+			t.Fatalf("%s: %d loads, want 1", l.setup, len(l.loads))
+		}
+		p := l.loads[0]
+		if p.charts < 10 || p.errors != 0 || p.requests == 0 || !(0 < p.dcl && 0 < p.fetched && p.dcl <= p.rendered && 0 < p.drawn && p.drawn <= p.rendered) {
+			t.Errorf("%s: %+v", l.setup, p)
+		}
+		if want := map[bool]string{false: "navigate", true: "reload"}[strings.HasSuffix(l.setup, "warm")]; p.navType != want {
+			t.Errorf("%s: navigation type %q, want %q", l.setup, p.navType, want)
+		}
+	}
+
+	o := rep.ondemand
+	if o == nil || len(o.phases) != 4 {
+		t.Fatalf("on-demand: %+v", o)
+	}
+	first, again, pre, all := o.phases[0], o.phases[1], o.phases[2], o.phases[3]
+	for _, p := range o.phases {
+		if len(p.times) != 2 || p.bytesAvg == 0 {
+			t.Errorf("%s: %+v", p.name, p)
+		}
+	}
+	// A chart whose query the filter does not change finds the default
+	// state's entry in the cache.
+	if n := 2 * o.charts; o.charts < 10 || all.requests != n || all.states != 2 || all.hits+all.misses != float64(n) || all.misses == 0 || all.queries != all.misses {
+		t.Errorf("every chart at once, 2 states: %+v, want %d requests of 2 state keys, each a cache lookup, a query for each miss", all, n)
+	}
+	if first.states != 2 || first.misses != 2 || first.queries != 2 {
+		t.Errorf("first requests of 2 states: %+v, want 2 state keys, 2 cache misses, 2 warehouse queries", first)
+	}
+	if again.states != 2 || again.hits != 2 || again.queries != 0 {
+		t.Errorf("the same states again: %+v, want 2 cache hits and no warehouse query", again)
+	}
+	if pre.states != 1 || pre.hits+pre.misses+pre.queries != 0 {
+		t.Errorf("a precomputed state: %+v, want one state key and nothing asked of the runners", pre)
+	}
+
+	var out strings.Builder
+	rep.print(&out, c)
+	for _, want := range []string{"page load in Chromium**: `sales`", "| bic serve, warm |", "on-demand filter state", "| the same states again", "at once"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
 	}
 }

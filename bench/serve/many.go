@@ -76,7 +76,7 @@ func manyDashboards(ctx context.Context, c config, dir string) (*manyResult, err
 	if err != nil {
 		return nil, err
 	}
-	srv, err := startServe(ctx, c.bic, dir, filepath.Join(filepath.Dir(dir), "serve-many.log"))
+	srv, err := startServe(ctx, c.bic, dir, filepath.Join(filepath.Dir(dir), "serve-many.log"), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -33,68 +33,89 @@ func apply(ctx context.Context, bic, dir string) (time.Duration, error) {
 	return time.Since(start), nil
 }
 
-// served is a running `bic serve` child process.
-type served struct {
+// child is a bic child process that this bench started.
+type child struct {
+	name string // for messages: bic serve, bic runner
 	cmd  *exec.Cmd
-	base string // http://127.0.0.1:PORT
 	log  string
 	done chan error
 }
 
-// startServe starts `bic serve` on a free loopback port and waits until
-// /readyz answers 200.
-func startServe(ctx context.Context, bic, dir, logPath string) (*served, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
+// startChild starts bin with args and env, its output in logPath, and
+// waits until ready answers 200.
+func startChild(ctx context.Context, name, logPath string, env []string, ready, bin string, args ...string) (*child, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	defer logFile.Close()
-	cmd := exec.Command(bic, "serve", "-p", dir, "--addr", addr)
-	cmd.Env, cmd.Stdout, cmd.Stderr = benchkit.EmbeddedEnv(), logFile, logFile
+	cmd := exec.Command(bin, args...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = env, logFile, logFile
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start bic serve: %w", err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	s := &served{cmd: cmd, base: "http://" + addr, log: logPath, done: make(chan error, 1)}
-	go func() { s.done <- cmd.Wait() }()
-	if err := waitReady(ctx, s.base+"/readyz", s.done); err != nil {
-		s.stop()
-		return nil, fmt.Errorf("bic serve: %w\n%s", err, s.logTail())
+	c := &child{name: name, cmd: cmd, log: logPath, done: make(chan error, 1)}
+	go func() { c.done <- cmd.Wait() }()
+	if err := waitReady(ctx, ready, c.done); err != nil {
+		c.stop()
+		return nil, fmt.Errorf("%s: %w\n%s", name, err, c.logTail())
 	}
-	return s, nil
+	return c, nil
 }
 
-func (s *served) pid() int { return s.cmd.Process.Pid }
+func (c *child) pid() int { return c.cmd.Process.Pid }
 
-// stop sends SIGTERM and waits; a second call does nothing. A server
+// stop sends SIGTERM and waits; a second call does nothing. A process
 // stopped by the signal exits 0 or 143.
-func (s *served) stop() error {
-	if s.cmd == nil {
+func (c *child) stop() error {
+	if c.cmd == nil {
 		return nil
 	}
-	cmd := s.cmd
-	s.cmd = nil
+	cmd := c.cmd
+	c.cmd = nil
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-s.done:
+	case err := <-c.done:
 		var exit *exec.ExitError
 		if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 128+int(syscall.SIGTERM)) {
-			return fmt.Errorf("bic serve: %w\n%s", err, s.logTail())
+			return fmt.Errorf("%s: %w\n%s", c.name, err, c.logTail())
 		}
 		return nil
-	case <-time.After(15 * time.Second):
+	case <-time.After(30 * time.Second):
 		_ = cmd.Process.Kill()
-		<-s.done
-		return fmt.Errorf("bic serve %d: still running 15 s after SIGTERM; killed", cmd.Process.Pid)
+		<-c.done
+		return fmt.Errorf("%s %d: still running 30 s after SIGTERM; killed", c.name, cmd.Process.Pid)
 	}
 }
 
-func (s *served) logTail() string {
-	data, _ := os.ReadFile(s.log)
+func (c *child) logTail() string {
+	data, _ := os.ReadFile(c.log)
 	return tail(data)
+}
+
+// served is a running `bic serve` child process.
+type served struct {
+	*child
+	base string // http://127.0.0.1:PORT
+}
+
+// startServe starts `bic serve` on a free loopback port with env (nil:
+// the embedded defaults) and the extra args, and waits until /readyz
+// answers 200.
+func startServe(ctx context.Context, bic, dir, logPath string, env []string, args ...string) (*served, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	if env == nil {
+		env = benchkit.EmbeddedEnv()
+	}
+	base := "http://" + addr
+	c, err := startChild(ctx, "bic serve", logPath, env, base+"/readyz", bic, append([]string{"serve", "-p", dir, "--addr", addr}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	return &served{child: c, base: base}, nil
 }
 
 // waitReady polls url until it answers 200, the process ends (done) or

@@ -23,6 +23,8 @@ type report struct {
 	// every wrk run.
 	rssIdle, rssAfter int64
 	many              *manyResult
+	browser           *browserResult
+	ondemand          *onDemandResult
 	// load is /proc/loadavg at the start and the end: the machine is
 	// shared, and its other work skews every figure here.
 	load [2]string
@@ -39,6 +41,16 @@ func (r *report) print(w io.Writer, c config) {
 		}
 		fmt.Fprintln(w, "wrk, the servers and this process share the machine's CPUs.")
 		fmt.Fprintln(w)
+	}
+	if b := r.browser; b != nil {
+		fmt.Fprintf(w, "Chromium: %s (%s), headless, a 1280×1024 window, no GPU, driven by chromedp. After one unrecorded load and reload of each setup (the browser process starts its network and renderer services once, as a browser a viewer has open already did), each of %d runs (the setups alternating) opens a new browser context (an empty cache, no open connection: a first visit) with one tab, loads the page (cold) and reloads it (warm: Page.reload; the requests column says how the browser answered them). "+
+			"Times are the page's own clock, ms since navigation start: fetched is the latest responseEnd of the page's and its resources' timing entries (the last byte of the page and its assets had arrived); DOMContentLoaded is Navigation Timing's domContentLoadedEventStart; drawn is the performance mark `bic-drawn` that bic.js sets once every chart has shown its first frame of data; rendered is performance.now() when body's data-bic-rendered becomes \"true\" (seen by a mutation observer that the bench adds before any page script), once every chart's entry animation has ended.\n\n",
+			b.version, b.chrome, b.runs)
+	}
+	if o := r.ondemand; o != nil {
+		fmt.Fprintf(w, "On-demand filter states: examples/shop applied by %d `bic runner` processes on the NATS server at %s (a stream of this run's own), metadata in SQLite and storage in a folder, shared by the runners, `bic apply` and `bic serve --nats`; each a process of its own on this machine. "+
+			"Requests are one at a time from this process (Go's HTTP client, a kept-alive connection), timed until the body is read; every answer was a 200. The runners' figures are the change of their /metrics over each series.\n\n",
+			o.runners, o.nats)
 	}
 	if r.load[0] != "" {
 		fmt.Fprintf(w, "The machine has %d CPUs and is shared with other work; load average (1, 5, 15 min): %s at the start, %s at the end.\n\n",
@@ -113,6 +125,43 @@ func (r *report) print(w io.Writer, c config) {
 			parts = append(parts, fmt.Sprintf("`%s` %s / %s", a, size(r.assets[a][0]), size(r.assets[a][1])))
 		}
 		row("assets, shared by the pages", strings.Join(parts, "; "), "")
+	}
+
+	if b := r.browser; b != nil {
+		n++
+		charts := 0
+		if len(b.loads) > 0 && len(b.loads[0].loads) > 0 {
+			charts = b.loads[0].loads[0].charts
+		}
+		row(fmt.Sprintf("**%d. page load in Chromium**: `%s`, the dashboard with the most charts (%d), %d runs of each", n, b.dashboard, charts, b.runs),
+			"median / max, ms since navigation start: fetched; DOMContentLoaded; **drawn**; rendered", "")
+		for _, l := range b.loads {
+			fetched, dcl := l.series(func(p pageLoad) float64 { return p.fetched }), l.series(func(p pageLoad) float64 { return p.dcl })
+			drawn, rendered := l.series(func(p pageLoad) float64 { return p.drawn }), l.series(func(p pageLoad) float64 { return p.rendered })
+			v := fmt.Sprintf("%s; %s; **%s**; %s; %s", fetched, dcl, drawn, rendered, l.requests())
+			goal := ""
+			if strings.HasPrefix(l.setup, "bic serve") {
+				goal = "drawn < 500 ms " + benchkit.Mark(drawn.max < 500)
+			}
+			row(l.setup, v, goal)
+		}
+	}
+	if o := r.ondemand; o != nil {
+		n++
+		row(fmt.Sprintf("**%d. on-demand filter state**: `GET %s?…` through `bic serve --nats`, NATS and %d runners", n, onDemandChart, o.runners),
+			"median / p90 / max (min); what the runners did meanwhile", "")
+		row("examples/shop: `bic apply --wait`, the jobs done by the runners", benchkit.Dur(o.apply), "")
+		for _, p := range o.phases {
+			q := quantiles(p.times)
+			v := fmt.Sprintf("**%s** / %s / %s (%s); %d requests, %d distinct state keys, %s each; runners: %s warehouse queries, %s cache hits, %s misses",
+				benchkit.Dur(q.median), benchkit.Dur(q.p90), benchkit.Dur(q.max), benchkit.Dur(q.min), p.requests, p.states, size(p.bytesAvg),
+				thousands(int64(p.queries)), thousands(int64(p.hits)), thousands(int64(p.misses)))
+			name := fmt.Sprintf("%s (e.g. `%s`)", p.name, p.example)
+			if len(p.times) != p.requests {
+				name = fmt.Sprintf("%s (e.g. `%s`; %d batches, each timed until its slowest answer)", p.name, p.example, len(p.times))
+			}
+			row(name, v, "")
+		}
 	}
 
 	n++

@@ -65,7 +65,8 @@ func references(html string) pageRefs {
 				}
 			}
 		}
-		if ref != "" && !slices.Contains(r.assets, ref) {
+		// A data: URL is in the page already: the browser requests nothing.
+		if ref != "" && !strings.HasPrefix(strings.ToLower(ref), "data:") && !slices.Contains(r.assets, ref) {
 			r.assets = append(r.assets, ref)
 		}
 	}
