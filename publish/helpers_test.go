@@ -2,15 +2,11 @@ package publish_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/minio/minio-go/v7"
 
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/publish"
@@ -18,86 +14,8 @@ import (
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/publish/storage"
 	"github.com/bic-dev/bic/runner/servicetest"
+	"github.com/bic-dev/bic/runner/servicetest/storetest"
 )
-
-// eachStore runs test on a file store in a fresh directory and on the S3
-// server of BIC_TEST_S3_URL under a fresh prefix (which skips locally
-// without it and fails under CI=true).
-func eachStore(t *testing.T, test func(t *testing.T, st storage.Store)) {
-	t.Helper()
-	t.Run("file", func(t *testing.T) {
-		t.Parallel()
-		test(t, fileStore(t))
-	})
-	t.Run("s3", func(t *testing.T) {
-		t.Parallel()
-		test(t, s3Store(t))
-	})
-}
-
-// eachStoreAndDB runs test on every pair of a storage backend (file, S3)
-// and a metadata database (SQLite, PostgreSQL).
-func eachStoreAndDB(t *testing.T, test func(t *testing.T, st storage.Store, meta *metadata.Store)) {
-	t.Helper()
-	for _, db := range []string{"sqlite", "postgres"} {
-		t.Run(db, func(t *testing.T) {
-			t.Parallel()
-			eachStore(t, func(t *testing.T, st storage.Store) {
-				test(t, st, metaStore(t, db))
-			})
-		})
-	}
-}
-
-func fileStore(t *testing.T) storage.Store {
-	t.Helper()
-	st, err := storage.Open(context.Background(), "file://"+t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-// s3Store is a store under a prefix of its own in BIC_TEST_S3_URL's bucket
-// (created if missing), emptied when the test ends.
-func s3Store(t *testing.T) storage.Store {
-	t.Helper()
-	u, err := url.Parse(servicetest.S3(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/publish-test-" + strings.ToLower(rand.Text())
-	st, err := storage.Open(context.Background(), u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s3 := st.(*storage.S3Store)
-	ctx := context.Background()
-	ok, err := s3.Client().BucketExists(ctx, s3.Bucket())
-	if err != nil {
-		t.Fatalf("bucket %s at %s: %v", s3.Bucket(), s3, err)
-	}
-	if !ok {
-		err := s3.Client().MakeBucket(ctx, s3.Bucket(), minio.MakeBucketOptions{})
-		if code := minio.ToErrorResponse(err).Code; err != nil && code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
-			t.Fatalf("create bucket %s: %v", s3.Bucket(), err)
-		}
-	}
-	t.Cleanup(func() {
-		infos, err := st.List(ctx, "")
-		if err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-		for _, info := range infos {
-			if err := st.Delete(ctx, info.Key); err != nil {
-				t.Errorf("cleanup: %v", err)
-			}
-		}
-		st.Close()
-	})
-	return st
-}
 
 // metaStore opens a fresh metadata database: SQLite in a temporary
 // folder, or a new schema of BIC_TEST_POSTGRES_URL's PostgreSQL (which
@@ -233,4 +151,27 @@ func missing(t *testing.T, st storage.Store, key string, rel *release.Release) [
 		}
 	}
 	return out
+}
+
+// eachStore runs test on a file store in a fresh directory and on the S3
+// server of BIC_TEST_S3_URL under a fresh prefix.
+func eachStore(t *testing.T, test func(t *testing.T, st storage.Store)) {
+	t.Helper()
+	storetest.EachStore(t, "publish-test", test)
+}
+
+func fileStore(t *testing.T) storage.Store { return storetest.FileStore(t) }
+
+// eachStoreAndDB runs test on every pair of a storage backend (file, S3)
+// and a metadata database (SQLite, PostgreSQL).
+func eachStoreAndDB(t *testing.T, test func(t *testing.T, st storage.Store, meta *metadata.Store)) {
+	t.Helper()
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			eachStore(t, func(t *testing.T, st storage.Store) {
+				test(t, st, metaStore(t, db))
+			})
+		})
+	}
 }

@@ -3,85 +3,16 @@ package server
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
-
 	"github.com/bic-dev/bic/compiler/query/filterstate"
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/publish/storage"
-	"github.com/bic-dev/bic/runner/servicetest"
+	"github.com/bic-dev/bic/runner/servicetest/storetest"
 )
-
-// eachStore runs test on a store in a fresh local directory and on the S3
-// server under a fresh prefix of the test bucket.
-func eachStore(t *testing.T, test func(t *testing.T, st storage.Store)) {
-	t.Helper()
-	t.Run("file", func(t *testing.T) {
-		t.Parallel()
-		test(t, fileStore(t))
-	})
-	t.Run("s3", func(t *testing.T) {
-		t.Parallel()
-		test(t, s3Store(t))
-	})
-}
-
-func fileStore(t testing.TB) storage.Store {
-	t.Helper()
-	st, err := storage.Open(context.Background(), "file://"+t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
-
-// s3Store is a store under a prefix of its own in BIC_TEST_S3_URL's bucket
-// (created if missing), emptied when the test ends.
-func s3Store(t testing.TB) storage.Store {
-	t.Helper()
-	raw := servicetest.S3(t)
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = strings.TrimSuffix(u.Path, "/") + "/server-test-" + strings.ToLower(rand.Text())
-	st, err := storage.Open(context.Background(), u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s3 := st.(*storage.S3Store)
-	ctx := context.Background()
-	ok, err := s3.Client().BucketExists(ctx, s3.Bucket())
-	if err != nil {
-		t.Fatalf("bucket %s at %s: %v", s3.Bucket(), s3, err)
-	}
-	if !ok {
-		err := s3.Client().MakeBucket(ctx, s3.Bucket(), minio.MakeBucketOptions{})
-		if code := minio.ToErrorResponse(err).Code; err != nil && code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
-			t.Fatalf("create bucket %s: %v", s3.Bucket(), err)
-		}
-	}
-	t.Cleanup(func() {
-		infos, err := st.List(ctx, "")
-		if err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-		for _, info := range infos {
-			if err := st.Delete(ctx, info.Key); err != nil {
-				t.Errorf("cleanup: %v", err)
-			}
-		}
-		st.Close()
-	})
-	return st
-}
 
 // fixture is a small published environment, built by hand as a runner's
 // publish job would.
@@ -105,8 +36,8 @@ type fixture struct {
 	euStaleAt         time.Time
 	// thumb is the dashboard's thumbnail, kept from an earlier release.
 	thumb, thumbKey string
-	filters           filterstate.Dashboard
-	unnamedKey        string // a blob in storage that no release names
+	filters         filterstate.Dashboard
+	unnamedKey      string // a blob in storage that no release names
 }
 
 var salesFilters = filterstate.Dashboard{Name: "sales", Filters: []filterstate.Filter{
@@ -188,3 +119,14 @@ func publish(t testing.TB, st storage.Store, env string, rev int, title string) 
 	}
 	return f
 }
+
+// eachStore runs test on a store in a fresh local directory and on the S3
+// server under a fresh prefix of the test bucket.
+func eachStore(t *testing.T, test func(t *testing.T, st storage.Store)) {
+	t.Helper()
+	storetest.EachStore(t, "server-test", test)
+}
+
+func fileStore(t testing.TB) storage.Store { return storetest.FileStore(t) }
+
+func s3Store(t testing.TB) storage.Store { return storetest.S3Store(t, "server-test") }

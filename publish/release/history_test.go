@@ -2,65 +2,17 @@ package release_test
 
 import (
 	"context"
-	"crypto/rand"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/minio/minio-go/v7"
 
 	"github.com/bic-dev/bic/compiler/query/filterstate"
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/publish/storage"
-	"github.com/bic-dev/bic/runner/servicetest"
+	"github.com/bic-dev/bic/runner/servicetest/storetest"
 )
-
-// eachStore runs test on a file store and on the S3 server of
-// BIC_TEST_S3_URL under a fresh prefix.
-func eachStore(t *testing.T, test func(t *testing.T, st storage.Store)) {
-	t.Helper()
-	t.Run("file", func(t *testing.T) {
-		t.Parallel()
-		st, err := storage.Open(context.Background(), "file://"+t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		test(t, st)
-	})
-	t.Run("s3", func(t *testing.T) {
-		t.Parallel()
-		u, err := url.Parse(servicetest.S3(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		u.Path = strings.TrimSuffix(u.Path, "/") + "/release-test-" + strings.ToLower(rand.Text())
-		ctx := context.Background()
-		st, err := storage.Open(ctx, u.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		s3 := st.(*storage.S3Store)
-		if ok, err := s3.Client().BucketExists(ctx, s3.Bucket()); err != nil {
-			t.Fatal(err)
-		} else if !ok {
-			err := s3.Client().MakeBucket(ctx, s3.Bucket(), minio.MakeBucketOptions{})
-			if code := minio.ToErrorResponse(err).Code; err != nil && code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
-				t.Fatal(err)
-			}
-		}
-		t.Cleanup(func() {
-			infos, _ := st.List(ctx, "")
-			for _, i := range infos {
-				st.Delete(ctx, i.Key)
-			}
-			st.Close()
-		})
-		test(t, st)
-	})
-}
 
 // TestFlipRecordsHistory: every flip adds a record of the pointer to the
 // environment's history in storage, which History lists newest first;
@@ -141,4 +93,11 @@ func TestBlobs(t *testing.T) {
 	if diff := cmp.Diff(want, rel.Blobs()); diff != "" {
 		t.Errorf("Blobs (-want +got):\n%s", diff)
 	}
+}
+
+// eachStore runs test on a file store and on the S3 server of
+// BIC_TEST_S3_URL under a fresh prefix.
+func eachStore(t *testing.T, test func(t *testing.T, st storage.Store)) {
+	t.Helper()
+	storetest.EachStore(t, "release-test", test)
 }

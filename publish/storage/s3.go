@@ -124,6 +124,23 @@ func (s *S3Store) Client() *minio.Client { return s.client }
 // Bucket is the bucket the store writes in.
 func (s *S3Store) Bucket() string { return s.cfg.Bucket }
 
+// EnsureBucket creates the store's bucket unless it exists (for tests and
+// first setups: bic itself never creates buckets).
+func (s *S3Store) EnsureBucket(ctx context.Context) error {
+	ok, err := s.client.BucketExists(ctx, s.cfg.Bucket)
+	if err != nil {
+		return s.errorf("check bucket", s.cfg.Bucket, err)
+	}
+	if ok {
+		return nil
+	}
+	err = s.client.MakeBucket(ctx, s.cfg.Bucket, minio.MakeBucketOptions{Region: s.cfg.Region})
+	if code := minio.ToErrorResponse(err).Code; err != nil && code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
+		return s.errorf("create bucket", s.cfg.Bucket, err)
+	}
+	return nil
+}
+
 func (s *S3Store) errorf(op, key string, err error) error {
 	return fmt.Errorf("storage: %s %q in %s: %w", op, key, s, err)
 }
