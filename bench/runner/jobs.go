@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/publish"
 	"github.com/bic-dev/bic/publish/metadata"
@@ -140,8 +141,8 @@ func jobsEmbedded(ctx context.Context, p *project) (*jobsResult, error) {
 	}
 	rec := httptest.NewRecorder()
 	metrics.Handler(reg).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	var sc scrape
-	sc.add(rec.Body.String())
+	sc := benchkit.Scrape{}
+	sc.Add(rec.Body.String())
 	r, err := summarize(ctx, st, number, start, wall, sc)
 	if err != nil {
 		return nil, err
@@ -201,7 +202,7 @@ func statusCounts(ctx context.Context, st *metadata.Store) (map[metadata.JobStat
 }
 
 // summarize reads the revision's job rows into a result.
-func summarize(ctx context.Context, st *metadata.Store, number int, start time.Time, wall time.Duration, sc scrape) (*jobsResult, error) {
+func summarize(ctx context.Context, st *metadata.Store, number int, start time.Time, wall time.Duration, sc benchkit.Scrape) (*jobsResult, error) {
 	jobs, err := st.Jobs(ctx, "prod", number)
 	if err != nil {
 		return nil, err
@@ -239,8 +240,8 @@ func summarize(ctx context.Context, st *metadata.Store, number int, start time.T
 	}
 	r.startup = first.Sub(start)
 	r.span = last.Sub(first)
-	r.metrics = sc.means("chart_data")
-	r.queries = int64(sc.value("bic_warehouse_queries_total"))
+	r.metrics = means(sc, "chart_data")
+	r.queries = int64(sc.Value("bic_warehouse_queries_total"))
 	return r, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 	"github.com/bic-dev/bic/publish/metadata"
 	"github.com/bic-dev/bic/publish/storage"
 )
@@ -96,9 +97,9 @@ func jobsReal(ctx context.Context, c config, p *project) (*jobsResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, tails(logs))
 	}
-	var sc scrape
+	sc := benchkit.Scrape{}
 	for _, a := range addrs {
-		if err := sc.get(ctx, a); err != nil {
+		if err := sc.Get(ctx, a); err != nil {
 			return nil, err
 		}
 	}
