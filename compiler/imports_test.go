@@ -58,7 +58,7 @@ var importLayers = []importLayer{
 		// the work queue, rendering and schedules
 		"github.com/nats-io/nats.go/...", "github.com/nats-io/nats-server/v2/...", // the embedded server
 		"github.com/chromedp/...", "github.com/robfig/cron/v3",
-		"github.com/wneessen/go-mail/...", // email notifications (runner/notify)
+		"github.com/wneessen/go-mail/...",         // email notifications (runner/notify)
 		"github.com/prometheus/client_golang/...", // runner metrics
 	}},
 	{pkg: modPath + "server", stdlib: true, allowed: []string{
