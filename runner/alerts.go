@@ -192,7 +192,8 @@ func (w *Worker) alertTick(ctx context.Context, m *compiler.Manifest, msg schedu
 		if err != nil {
 			return err
 		}
-		out, err := w.EvaluateAlert(ctx, m, msg.Name, msg.Tick, st, w.Now())
+		// Cooldowns count in ticks (see RecordEvaluation), so "now" is the tick.
+		out, err := w.EvaluateAlert(ctx, m, msg.Name, msg.Tick, st, msg.Tick)
 		if err != nil {
 			return err
 		}
@@ -220,7 +221,7 @@ func (w *Worker) alertTick(ctx context.Context, m *compiler.Manifest, msg schedu
 		}
 		a, _ := findAlert(m, msg.Name)
 		nm := notify.Message{Kind: notify.KindAlert, Name: msg.Name, Env: msg.Env, State: state, Tick: msg.Tick,
-			Title: alertTitle(a, state), Text: rec.Message, Value: rec.Value, Previous: rec.Previous,
+			Title: alertTitle(a, state, rec.State == string(alert.NoData)), Text: rec.Message, Value: rec.Value, Previous: rec.Previous,
 			IdempotencyKey: notify.Key(msg.Env, notify.KindAlert, msg.Name, msg.Tick, state)}
 		if state == notify.StateFiring && a.Image != "" {
 			if img, err := w.chartImage(ctx, msg.Env, a.Image); err == nil {
@@ -234,9 +235,12 @@ func (w *Worker) alertTick(ctx context.Context, m *compiler.Manifest, msg schedu
 	}
 }
 
-func alertTitle(a compiler.Alert, state notify.State) string {
-	if state == notify.StateResolved {
+func alertTitle(a compiler.Alert, state notify.State, noData bool) string {
+	switch {
+	case state == notify.StateResolved:
 		return "Resolved: " + a.Name
+	case noData && !a.Condition.NoData:
+		return a.Name + " has no data"
 	}
 	if a.Description != "" {
 		return a.Name + ": " + a.Description

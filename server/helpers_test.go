@@ -128,5 +128,3 @@ func eachStore(t *testing.T, test func(t *testing.T, st storage.Store)) {
 }
 
 func fileStore(t testing.TB) storage.Store { return storetest.FileStore(t) }
-
-func s3Store(t testing.TB) storage.Store { return storetest.S3Store(t, "server-test") }

@@ -139,5 +139,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newStatusCmd())
 	root.AddCommand(newTokenCmd(), newLinkCmd())
 	root.AddCommand(newPromoteCmd())
+	root.AddCommand(newAlertsCmd(), newSchedulesCmd())
 	return root
 }

@@ -1,6 +1,7 @@
 package metadata
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -135,9 +136,12 @@ func (s *Store) RecordEvaluation(ctx context.Context, env, alert string, ev Eval
 		case prev.State != "firing":
 			firingSince = ev.At
 		}
+		// A scheduled evaluation's notice counts from its tick, so a
+		// cooldown of the schedule's period reminds at every tick however
+		// late each one runs.
 		notified := prev.LastNotifiedAt
 		if ev.Notify {
-			notified = ev.At
+			notified = cmp.Or(ev.Tick, ev.At)
 		}
 		_, err = s.exec(ctx, tx, `INSERT INTO alert_state (env, alert, state, last_value, firing_since, last_evaluated_at, last_notified_at, tick, dry_run)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -206,8 +206,9 @@ func TestChannelFromNotify(t *testing.T) {
 		t.Errorf("missing variable: %v, want ErrMissingEnv naming SLACK_HOOK", err)
 	}
 	a, _ := ChannelFromNotify(compiler.Notify{Type: TypeWebhook, URL: "https://hooks.example.com/a"}, nil)
+	again, _ := ChannelFromNotify(compiler.Notify{Type: TypeWebhook, URL: "https://hooks.example.com/a"}, nil)
 	b, _ := ChannelFromNotify(compiler.Notify{Type: TypeWebhook, URL: "https://hooks.example.com/b"}, nil)
-	if a.ID() == b.ID() || a.ID() != a.ID() || !strings.HasPrefix(a.ID(), "webhook:hooks.example.com:") {
+	if a.ID() == b.ID() || a.ID() != again.ID() || !strings.HasPrefix(a.ID(), "webhook:hooks.example.com:") {
 		t.Errorf("IDs %q and %q: want stable, distinct, named by host", a.ID(), b.ID())
 	}
 }

@@ -130,7 +130,7 @@ func drawPage(ctx context.Context, t *tab, u string, req Request) (Result, error
 			// render ran out of time, or it would isolate the next page.
 			rctx, cancel := context.WithTimeout(t.ctx, 5*time.Second)
 			defer cancel()
-			chromedp.Call(rctx, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: added.Identifier})
+			chromedp.Call(rctx, page.RemoveScriptToEvaluateOnNewDocument, page.RemoveScriptToEvaluateOnNewDocumentParams(added))
 		}()
 	}
 	if err := chromedp.Do(actx, chromedp.EmulateViewport(int64(req.Width), int64(req.Height), chromedp.EmulateScale(req.Scale))); err != nil {
