@@ -152,3 +152,32 @@ func TestEngineScheduleTicks(t *testing.T) {
 		t.Errorf("%d deliveries after the tick came again, want still 2", n)
 	}
 }
+
+// TestEngineRefreshTick: a dataset's refresh tick publishes a new release
+// of the live revision, whose charts of that dataset were computed again
+// after the tick; the revision stays the same.
+func TestEngineRefreshTick(t *testing.T) {
+	e := newEngine(t)
+	dir := engineDir(t, map[string]string{"datasets/orders.yaml": engineDataset + "refresh: \"0 6 * * *\"\n"})
+	var mu sync.Mutex
+	clock := time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	e.worker(t, dir, "w1", func(w *runner.Worker) { w.Now = now })
+	rev := e.apply(t, dir, "prod", "")
+	e.waitFor(t, "prod", rev)
+	before := e.current(t, "prod")
+
+	mu.Lock()
+	clock = time.Date(2026, 3, 2, 6, 0, 5, 0, time.UTC)
+	mu.Unlock()
+	e.tick(t, schedule.KindRefresh, "orders", rev, time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC))
+	waitFor(t, "a new release", func() bool { return e.current(t, "prod").PublishedAt.After(before.PublishedAt) })
+	after := e.current(t, "prod")
+	if after.Revision != rev {
+		t.Errorf("the refresh published revision %d, want the live %d", after.Revision, rev)
+	}
+	c, old := after.Charts["sales/total"], before.Charts["sales/total"]
+	if d := c.States[c.Default]; !d.ComputedAt.After(old.States[old.Default].ComputedAt) || d.InputKey != old.States[old.Default].InputKey {
+		t.Errorf("sales/total after the refresh: computed %v (key %s), before %v (key %s); want the same key computed again", d.ComputedAt, d.InputKey[:8], old.States[old.Default].ComputedAt, old.States[old.Default].InputKey[:8])
+	}
+}
