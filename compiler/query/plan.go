@@ -409,7 +409,10 @@ func conditionPredicate(ds compiler.Dataset, c compiler.Condition) (Predicate, e
 	switch v := c.Value.(type) {
 	case nil:
 	case []any:
-		p.Values = v
+		// A copy: the values are coerced in place below, and the
+		// condition's list belongs to the manifest, which every plan of
+		// it shares.
+		p.Values = slices.Clone(v)
 	default:
 		p.Values = []any{v}
 	}
