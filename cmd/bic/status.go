@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -128,6 +129,7 @@ func writeStatusText(out io.Writer, report metadata.StatusReport, slowest []meta
 				fmt.Fprintf(out, "  %s (%s %s), %s: %s\n", j.Key, j.Kind, j.ObjectID, plural(j.Attempts, "attempt"), oneLineError(j.LastError))
 			}
 		}
+		writeAlertStatus(out, e, o.now)
 	}
 	if !o.slow {
 		return nil
@@ -287,6 +289,26 @@ type envStatusJSON struct {
 	Current   int                  `json:"current"`
 	Live      int                  `json:"live"`
 	Revisions []revisionStatusJSON `json:"revisions"`
+	Alerts    []alertStatusJSON    `json:"alerts,omitempty"`
+	// FailedDeliveries are notifications that did not reach a channel.
+	FailedDeliveries []deliveryJSON `json:"failed_deliveries,omitempty"`
+}
+
+type alertStatusJSON struct {
+	Alert       string     `json:"alert"`
+	State       string     `json:"state"`
+	Value       *float64   `json:"value,omitempty"`
+	FiringSince *time.Time `json:"firing_since,omitempty"`
+	EvaluatedAt time.Time  `json:"evaluated_at"`
+	DryRun      bool       `json:"dry_run"`
+}
+
+type deliveryJSON struct {
+	Key      string    `json:"key"`
+	Channel  string    `json:"channel"`
+	Attempts int       `json:"attempts"`
+	Error    string    `json:"error"`
+	At       time.Time `json:"at"`
 }
 
 type revisionStatusJSON struct {
@@ -330,6 +352,17 @@ func statusJSON(report metadata.StatusReport, slowest []metadata.JobTiming, with
 	out := statusReportJSON{Environments: []envStatusJSON{}}
 	for _, e := range report.Environments {
 		ej := envStatusJSON{Env: e.Env, Current: e.Current, Live: e.Live, Revisions: []revisionStatusJSON{}}
+		for _, a := range e.Alerts {
+			aj := alertStatusJSON{Alert: a.Alert, State: cmp.Or(a.State, "ok"), Value: a.Value, EvaluatedAt: a.LastEvaluatedAt.UTC(), DryRun: a.DryRun}
+			if !a.FiringSince.IsZero() {
+				t := a.FiringSince.UTC()
+				aj.FiringSince = &t
+			}
+			ej.Alerts = append(ej.Alerts, aj)
+		}
+		for _, d := range e.FailedDeliveries {
+			ej.FailedDeliveries = append(ej.FailedDeliveries, deliveryJSON{Key: d.Key, Channel: d.Channel, Attempts: d.Attempts, Error: oneLineError(d.Error), At: d.At.UTC()})
+		}
 		for _, r := range e.Revisions {
 			rj := revisionStatusJSON{Number: r.Number, Status: r.Status.String(), Jobs: map[string]int{}, Failed: []failedJSON{}}
 			for _, s := range statusJobStates {
@@ -368,4 +401,35 @@ func statusJSON(report metadata.StatusReport, slowest []metadata.JobTiming, with
 	}
 	out.Slowest = &timings
 	return out
+}
+
+// writeAlertStatus prints an environment's alerts, a preview's marked as
+// dry runs, and the notifications that failed.
+func writeAlertStatus(out io.Writer, e metadata.EnvironmentStatus, now time.Time) {
+	if len(e.Alerts) > 0 {
+		fmt.Fprintln(out, "\nAlerts:")
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+		for _, a := range e.Alerts {
+			state := cmp.Or(a.State, "ok")
+			if !a.FiringSince.IsZero() {
+				state += " since " + age(now.Sub(a.FiringSince)) + " ago"
+			}
+			value := "-"
+			if a.Value != nil {
+				value = strconv.FormatFloat(*a.Value, 'f', -1, 64)
+			}
+			dry := ""
+			if a.DryRun {
+				dry = "dry run: nothing sent"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\tvalue %s\tevaluated %s ago\t%s\n", a.Alert, state, value, age(now.Sub(a.LastEvaluatedAt)), dry)
+		}
+		tw.Flush()
+	}
+	if len(e.FailedDeliveries) > 0 {
+		fmt.Fprintln(out, "\nFailed notifications:")
+		for _, d := range e.FailedDeliveries {
+			fmt.Fprintf(out, "  %s to %s, %s, %s ago: %s\n", d.Key, d.Channel, plural(d.Attempts, "attempt"), age(now.Sub(d.At)), oneLineError(d.Error))
+		}
+	}
 }

@@ -476,3 +476,45 @@ func TestStatusFormatting(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusAlerts: bic status shows each alert's state, a preview's as a
+// dry run that sent nothing, and the notifications that failed, in text
+// and JSON.
+func TestStatusAlerts(t *testing.T) {
+	t.Setenv("BIC_METADATA_URL", "")
+	dir := newProject(t)
+	wantRun(t, 0, "Applied revision 1 to prod", "", "apply", "-p", dir, "--auto-approve")
+	wantRun(t, 0, "Applied revision 1 to preview pr-1", "", "preview", "-p", dir, "--env", "pr-1")
+	ctx := context.Background()
+	st, err := metadata.Open(ctx, "sqlite://.bic/bic.db", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick := time.Now().Add(-time.Hour).Truncate(time.Minute)
+	v := 2.0
+	for env, dry := range map[string]bool{"prod": false, "pr-1": true} {
+		if _, err := st.RecordEvaluation(ctx, env, "no_orders", metadata.Evaluation{At: tick, Tick: tick, State: "firing", Value: &v, Notify: true, DryRun: dry}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key := "prod/alert/no_orders/" + tick.UTC().Format(time.RFC3339) + "/firing"
+	if _, err := st.BeginDelivery(ctx, key, "webhook:hooks.example.com:1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.FinishDelivery(ctx, key, "webhook:hooks.example.com:1", metadata.DeliveryFailed, 5, "503 from hooks.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	code, out, errOut := runBic(t, "status", "-p", dir)
+	for _, want := range []string{"Alerts:", "no_orders", "firing since 1h ago", "value 2", "dry run: nothing sent",
+		"Failed notifications:\n  " + key + " to webhook:hooks.example.com:1, 5 attempts, "} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("bic status: exit %d, want %q in\n%s%s", code, want, out, errOut)
+		}
+	}
+	code, out, _ = runBic(t, "status", "-p", dir, "--env", "pr-1", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"dry_run": true`) || strings.Contains(out, "failed_deliveries") {
+		t.Errorf("bic status --env pr-1 --format json: exit %d\n%s", code, out)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/bic-dev/bic/compiler"
@@ -23,7 +24,24 @@ type EnvironmentStatus struct {
 	Current, Live int
 	// Revisions, newest first.
 	Revisions []RevisionJobs
+	// Alerts is the state of each alert evaluated in the environment (a
+	// preview's are dry runs), by name.
+	Alerts []AlertState
+	// FailedDeliveries are the notifications that did not reach their
+	// channel, newest first, at most maxFailedDeliveries.
+	FailedDeliveries []FailedDelivery
 }
+
+// FailedDelivery is a notification that failed on one channel.
+type FailedDelivery struct {
+	Key, Channel string // the idempotency key (env/kind/name/tick/state) and the channel's name
+	Attempts     int
+	Error        string
+	At           time.Time
+}
+
+// maxFailedDeliveries bounds the failed deliveries a status lists.
+const maxFailedDeliveries = 20
 
 // RevisionJobs is where one revision's jobs are.
 type RevisionJobs struct {
@@ -104,6 +122,9 @@ func (s *Store) Status(ctx context.Context, env string) (StatusReport, error) {
 	}
 	for i := range report.Environments {
 		e := &report.Environments[i]
+		if err := s.statusAlerts(ctx, e); err != nil {
+			return StatusReport{}, err
+		}
 		for _, r := range revs[e.Env] {
 			e.Revisions = append(e.Revisions, *r)
 		}
@@ -237,4 +258,50 @@ func (s *Store) Slowest(ctx context.Context, env string, n int) ([]JobTiming, er
 		out[i] = JobTiming{JobRow: j, Took: j.FinishedAt.Sub(j.StartedAt)}
 	}
 	return out, nil
+}
+
+// statusAlerts reads the environment's alert states and its failed
+// deliveries (their keys start with the environment's name).
+func (s *Store) statusAlerts(ctx context.Context, e *EnvironmentStatus) error {
+	rows, err := s.query(ctx, `SELECT alert FROM alert_state WHERE env = ? ORDER BY alert`, e.Env)
+	if err != nil {
+		return fmt.Errorf("read alert states: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("read alert states: %w", err)
+		}
+		names = append(names, name)
+	}
+	rows.Close()
+	for _, name := range names {
+		st, err := s.AlertState(ctx, e.Env, name)
+		if err != nil {
+			return err
+		}
+		e.Alerts = append(e.Alerts, st)
+	}
+	rows, err = s.query(ctx, `SELECT key, channel, attempts, error, at FROM deliveries
+		WHERE status = 'failed' AND key LIKE ? ORDER BY at DESC LIMIT `+fmt.Sprint(maxFailedDeliveries), e.Env+"/%")
+	if err != nil {
+		return fmt.Errorf("read failed deliveries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d FailedDelivery
+		var at any
+		if err := rows.Scan(&d.Key, &d.Channel, &d.Attempts, &d.Error, &at); err != nil {
+			return fmt.Errorf("read failed deliveries: %w", err)
+		}
+		if d.At, err = scanTime(at); err != nil {
+			return fmt.Errorf("read failed deliveries: %w", err)
+		}
+		if strings.HasPrefix(d.Key, e.Env+"/") { // LIKE also takes _ for any character
+			e.FailedDeliveries = append(e.FailedDeliveries, d)
+		}
+	}
+	return rows.Err()
 }
