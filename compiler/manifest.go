@@ -106,6 +106,24 @@ func (m *Manifest) Objects() []Meta {
 	return out
 }
 
+// Alert returns the alert called name.
+func (m *Manifest) Alert(name string) (AlertObject, bool) {
+	i, ok := m.lookup().alerts[name]
+	if !ok {
+		return AlertObject{}, false
+	}
+	return m.Alerts[i], true
+}
+
+// Report returns the report called name.
+func (m *Manifest) Report(name string) (ReportObject, bool) {
+	i, ok := m.lookup().reports[name]
+	if !ok {
+		return ReportObject{}, false
+	}
+	return m.Reports[i], true
+}
+
 // Chart returns the chart with id DASHBOARD/CHART.
 func (m *Manifest) Chart(ref string) (ChartObject, bool) {
 	i, ok := m.lookup().charts[ref]
@@ -145,7 +163,7 @@ func (m *Manifest) Dashboard(name string) (DashboardObject, bool) {
 // manifestIndex finds objects by name: planning every chart of a large
 // project would otherwise scan the lists once per chart.
 type manifestIndex struct {
-	charts, datasets, connections, dashboards map[string]int
+	charts, datasets, connections, dashboards, alerts, reports map[string]int
 
 	// filters describes each dashboard's filters to filterstate, and
 	// defaults holds each one's default state, both built on first use:
@@ -181,7 +199,8 @@ func (x *manifestIndex) filterDashboards(m *Manifest) map[string]filterstate.Das
 
 func (x *manifestIndex) covers(m *Manifest) bool {
 	return len(x.charts) == len(m.Charts) && len(x.datasets) == len(m.Datasets) &&
-		len(x.connections) == len(m.Connections) && len(x.dashboards) == len(m.Dashboards)
+		len(x.connections) == len(m.Connections) && len(x.dashboards) == len(m.Dashboards) &&
+		len(x.alerts) == len(m.Alerts) && len(x.reports) == len(m.Reports)
 }
 
 // lookup returns the index, building it on first use (and again if the
@@ -190,7 +209,8 @@ func (m *Manifest) lookup() *manifestIndex {
 	if x := m.index.Load(); x != nil && x.covers(m) {
 		return x
 	}
-	x := &manifestIndex{charts: map[string]int{}, datasets: map[string]int{}, connections: map[string]int{}, dashboards: map[string]int{}}
+	x := &manifestIndex{charts: map[string]int{}, datasets: map[string]int{}, connections: map[string]int{}, dashboards: map[string]int{},
+		alerts: map[string]int{}, reports: map[string]int{}}
 	for i, c := range m.Charts {
 		x.charts[ChartID(c.Dashboard, c.Spec.Name).Name()] = i
 	}
@@ -202,6 +222,12 @@ func (m *Manifest) lookup() *manifestIndex {
 	}
 	for i, d := range m.Dashboards {
 		x.dashboards[d.Spec.Name] = i
+	}
+	for i, a := range m.Alerts {
+		x.alerts[a.Spec.Name] = i
+	}
+	for i, r := range m.Reports {
+		x.reports[r.Spec.Name] = i
 	}
 	m.index.Store(x)
 	return x

@@ -223,8 +223,9 @@ func (g *gcRun) markEnvs(ctx context.Context) (expired []string, err error) {
 	for _, recs := range byEnv {
 		release.SortNewestFirst(recs)
 		for i, rec := range recs {
-			// A release served until the next one was published.
-			served := i == 0 || !recs[i-1].PublishedAt.Before(g.cutoff) || !rec.PublishedAt.Before(g.cutoff)
+			// A release served until the next one (recs[i-1], published
+			// no earlier) replaced it: within the retention if that was.
+			served := i == 0 || !recs[i-1].PublishedAt.Before(g.cutoff)
 			keep := served || current[rec.Release]
 			if !keep {
 				expired = append(expired, rec.Key)

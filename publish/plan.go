@@ -76,14 +76,11 @@ var ErrReleaseGone = errors.New("its release is no longer in storage")
 // release document and every blob it names are there, and it publishes
 // the manifest m (the revision's). Otherwise it is ErrReleaseGone.
 func KeptRelease(ctx context.Context, store storage.Reader, env string, revision int, m *compiler.Manifest) (*release.Release, release.Record, error) {
-	recs, err := release.History(ctx, store, env)
+	recs, err := release.RevisionHistory(ctx, store, env, revision)
 	if err != nil {
 		return nil, release.Record{}, err
 	}
 	for _, rec := range recs {
-		if rec.Revision != revision {
-			continue
-		}
 		rel, err := release.Read(ctx, store, rec.Release)
 		if errors.Is(err, storage.ErrNotFound) {
 			continue

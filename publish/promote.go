@@ -94,13 +94,19 @@ func Promote(ctx context.Context, store storage.Store, meta *metadata.Store, pr 
 // publishAgain applies req as a revision that is live at once, pointing
 // req.Env at a copy of rel made for the new revision.
 func publishAgain(ctx context.Context, store storage.Store, meta *metadata.Store, rel *release.Release, req metadata.ApplyRequest) (metadata.Revision, error) {
-	before, err := release.ReadPointer(ctx, store, req.Env)
-	hadPointer := err == nil
-	if err != nil && !errors.Is(err, release.ErrNone) {
-		return metadata.Revision{}, err
-	}
-	flipped := false
+	var (
+		before              release.Pointer
+		hadPointer, flipped bool
+	)
 	rev, err := meta.ApplyPublished(ctx, req, func(ctx context.Context, rev metadata.Revision) error {
+		// Read under the environment's lock, so that the pointer put back
+		// after a failed commit is the one that was served.
+		var err error
+		before, err = release.ReadPointer(ctx, store, req.Env)
+		hadPointer = err == nil
+		if err != nil && !errors.Is(err, release.ErrNone) {
+			return err
+		}
 		cp := *rel
 		cp.Env, cp.Revision, cp.PublishedAt = req.Env, rev.Number, time.Now().UTC()
 		blob, err := release.Write(ctx, store, &cp)

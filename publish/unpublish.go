@@ -18,7 +18,7 @@ func Unpublish(ctx context.Context, store storage.Store, env string) error {
 	if err := store.Delete(ctx, release.PointerKey(env)); err != nil {
 		return fmt.Errorf("unpublish %s: %w", env, err)
 	}
-	records, err := store.List(ctx, "envs/"+env+"/releases/")
+	records, err := store.List(ctx, release.HistoryPrefix(env))
 	if err != nil {
 		return fmt.Errorf("unpublish %s: %w", env, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bic-dev/bic/compiler"
@@ -89,7 +90,7 @@ type AlertOutcome struct {
 // nothing: bic alerts test shows it, the scheduled handler records it.
 func (w *Worker) EvaluateAlert(ctx context.Context, m *compiler.Manifest, name string, tick time.Time, st metadata.AlertState, now time.Time) (AlertOutcome, error) {
 	w.init()
-	a, ok := findAlert(m, name)
+	a, ok := m.Alert(name)
 	if !ok {
 		return AlertOutcome{}, fmt.Errorf("no alert %q", name)
 	}
@@ -98,6 +99,11 @@ func (w *Worker) EvaluateAlert(ctx context.Context, m *compiler.Manifest, name s
 		return AlertOutcome{}, err
 	}
 	w.queries.Add(1)
+	return alertOutcome(a.Spec, cur, prev, st, now)
+}
+
+// alertOutcome is where an alert's values lead from its state st at now.
+func alertOutcome(a compiler.Alert, cur, prev *float64, st metadata.AlertState, now time.Time) (AlertOutcome, error) {
 	from, err := alert.ParseState(st.State)
 	if err != nil {
 		return AlertOutcome{}, err
@@ -106,15 +112,6 @@ func (w *Worker) EvaluateAlert(ctx context.Context, m *compiler.Manifest, name s
 	obs := alert.Observe(a.Condition, cur, prev)
 	to, notice := alert.Next(from, obs, cooldown, now, st.LastNotifiedAt)
 	return AlertOutcome{Current: cur, Previous: prev, Observation: obs, From: from, To: to, Notice: notice}, nil
-}
-
-func findAlert(m *compiler.Manifest, name string) (compiler.Alert, bool) {
-	for _, a := range m.Alerts {
-		if a.Spec.Name == name {
-			return a.Spec, true
-		}
-	}
-	return compiler.Alert{}, false
 }
 
 // handleTick runs a schedule's tick (runner/schedule): an alert's
@@ -187,13 +184,25 @@ func (w *Worker) runTick(ctx context.Context, msg schedule.Message) error {
 // when it fires, resolves or reminds (and the environment is not a dry
 // run), notifies its channels with the image of its chart.
 func (w *Worker) alertTick(ctx context.Context, m *compiler.Manifest, msg schedule.Message) error {
+	ao, ok := m.Alert(msg.Name)
+	if !ok {
+		return fmt.Errorf("no alert %q in revision %d", msg.Name, msg.Revision)
+	}
+	a := ao.Spec
+	// The tick's values are asked once; only the state they lead from may
+	// change under a concurrent evaluation.
+	cur, prev, err := AlertValues(ctx, w.pool, m, msg.Name, msg.Tick)
+	if err != nil {
+		return err
+	}
+	w.queries.Add(1)
+	st, err := w.Store.AlertState(ctx, msg.Env, msg.Name)
+	if err != nil {
+		return err
+	}
 	for {
-		st, err := w.Store.AlertState(ctx, msg.Env, msg.Name)
-		if err != nil {
-			return err
-		}
 		// Cooldowns count in ticks (see RecordEvaluation), so "now" is the tick.
-		out, err := w.EvaluateAlert(ctx, m, msg.Name, msg.Tick, st, msg.Tick)
+		out, err := alertOutcome(a, cur, prev, st, msg.Tick)
 		if err != nil {
 			return err
 		}
@@ -202,7 +211,10 @@ func (w *Worker) alertTick(ctx context.Context, m *compiler.Manifest, msg schedu
 			Message: out.Observation.Text, Notify: out.Notice != alert.None, DryRun: msg.DryRun, Since: st.Tick,
 		})
 		if errors.Is(err, metadata.ErrAlertStateChanged) {
-			if again, err := w.Store.AlertState(ctx, msg.Env, msg.Name); err == nil && again.Tick.After(msg.Tick) {
+			if st, err = w.Store.AlertState(ctx, msg.Env, msg.Name); err != nil {
+				return err
+			}
+			if st.Tick.After(msg.Tick) {
 				return nil // a later tick was evaluated first: this one is moot
 			}
 			continue
@@ -219,7 +231,6 @@ func (w *Worker) alertTick(ctx context.Context, m *compiler.Manifest, msg schedu
 		if rec.State == string(alert.OK) {
 			state = notify.StateResolved
 		}
-		a, _ := findAlert(m, msg.Name)
 		nm := notify.Message{Kind: notify.KindAlert, Name: msg.Name, Env: msg.Env, State: state, Tick: msg.Tick,
 			Title: alertTitle(a, state, rec.State == string(alert.NoData)), Text: rec.Message, Value: rec.Value, Previous: rec.Previous,
 			IdempotencyKey: notify.Key(msg.Env, notify.KindAlert, msg.Name, msg.Tick, state)}
@@ -257,21 +268,12 @@ func (w *Worker) chartImage(ctx context.Context, env, ref string) (notify.Attach
 	if err != nil {
 		return notify.Attachment{}, err
 	}
-	dash, chart, _ := cutRef(ref)
+	dash, chart, _ := strings.Cut(ref, "/")
 	res, err := w.Renderer.Render(ctx, render.Request{Release: rel, ReleaseKey: key.Release, Dashboard: dash, Chart: chart, Width: 800, Height: 450, Scale: 2})
 	if err != nil {
 		return notify.Attachment{}, err
 	}
 	return notify.Attachment{Name: dash + "-" + chart + ".png", ContentType: "image/png", Data: res.PNG}, nil
-}
-
-func cutRef(ref string) (dashboard, chart string, ok bool) {
-	for i := 0; i < len(ref); i++ {
-		if ref[i] == '/' {
-			return ref[:i], ref[i+1:], true
-		}
-	}
-	return ref, "", false
 }
 
 // deliver sends msg to every channel through the delivery ledger in the

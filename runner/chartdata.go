@@ -6,13 +6,12 @@ import (
 	"io"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/compiler/query"
 	"github.com/bic-dev/bic/publish/metadata"
 	"github.com/bic-dev/bic/publish/storage"
 	"github.com/bic-dev/bic/runner/result"
+	"github.com/bic-dev/bic/runner/schedule"
 	"github.com/bic-dev/bic/runner/warehouse"
 )
 
@@ -183,29 +182,29 @@ func (w *Worker) freshness(m *compiler.Manifest, ref string) func(computedAt tim
 
 // datasetFreshness is freshness for data of a dataset.
 func (w *Worker) datasetFreshness(m *compiler.Manifest, dataset string) func(computedAt time.Time) bool {
+	staleAt := staleAtOf(m, dataset)
 	return func(at time.Time) bool {
-		stale := w.staleAt(m, dataset, at)
+		stale := staleAt(at)
 		return stale.IsZero() || stale.After(w.Now())
 	}
 }
 
-// staleAt is when data of dataset computed at goes stale: the dataset's
-// first refresh tick after it, in the project's time zone; zero for a
-// dataset without a refresh schedule.
-func (w *Worker) staleAt(m *compiler.Manifest, dataset string, at time.Time) time.Time {
+// staleAtOf says when data of dataset computed at a time goes stale: the
+// dataset's first refresh tick after it, in the project's time zone, as
+// the scheduler ticks it (runner/schedule: the same daylight-saving rules);
+// zero for a dataset without a refresh schedule. The schedule is parsed
+// once, here, not for every datum it judges.
+func staleAtOf(m *compiler.Manifest, dataset string) func(computedAt time.Time) time.Time {
+	never := func(time.Time) time.Time { return time.Time{} }
 	ds, ok := m.Dataset(dataset)
 	if !ok || ds.Spec.Refresh == "" {
-		return time.Time{}
+		return never
 	}
-	sched, err := cron.ParseStandard(ds.Spec.Refresh)
+	sched, err := schedule.Parse(ds.Spec.Refresh, m.Project.Defaults.Timezone)
 	if err != nil {
-		return time.Time{} // the compiler checked it
+		return never // the compiler checked it
 	}
-	loc, err := m.Location()
-	if err != nil {
-		loc = time.UTC
-	}
-	return sched.Next(at.In(loc)).UTC()
+	return func(at time.Time) time.Time { return sched.Next(at).UTC() }
 }
 
 // phaseTimer adds up the time spent waiting for the warehouse: opening,

@@ -31,7 +31,7 @@ const maxPageData = 64 << 20
 // pages renders every dashboard of m as a page drawn with its default
 // state's data from rel, stores the pages and the assets they load as
 // blobs, and records them in rel.
-func (w *Worker) pages(ctx context.Context, m *compiler.Manifest, rel *release.Release) error {
+func (w *Worker) pages(ctx context.Context, m *compiler.Manifest, rel *release.Release, states map[string][]compiler.PrecomputedState) error {
 	assets, err := w.assets(ctx)
 	if err != nil {
 		return err
@@ -40,10 +40,7 @@ func (w *Worker) pages(ctx context.Context, m *compiler.Manifest, rel *release.R
 	rel.Dashboards = map[string]release.Dashboard{}
 	for _, d := range m.Dashboards {
 		name := d.Spec.Name
-		states, err := m.PrecomputedStates(name)
-		if err != nil {
-			return fmt.Errorf("page of %s: %w", name, err)
-		}
+		states := states[name]
 		refs := make([]string, 0, len(d.Spec.Charts))
 		for _, c := range d.Spec.Charts {
 			refs = append(refs, compiler.ChartID(name, c.Name).Name())

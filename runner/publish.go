@@ -80,7 +80,7 @@ func (w *Worker) publish(ctx context.Context, m *compiler.Manifest, job metadata
 		// revision's jobs or the base release while fresh, else computed
 		// here through the cache.
 		out := release.Chart{Hash: co.Hash, States: map[string]release.Data{}}
-		fresh := w.freshness(m, ref)
+		fresh, staleAt := w.freshness(m, ref), staleAtOf(m, co.Spec.Dataset)
 		for i, st := range states[co.Dashboard] {
 			key := st.State.Key()
 			if i == 0 {
@@ -94,12 +94,12 @@ func (w *Worker) publish(ctx context.Context, m *compiler.Manifest, job metadata
 				}
 				d = releaseData(r.entry)
 			}
-			d.StaleAt = w.staleAt(m, co.Spec.Dataset, d.ComputedAt)
+			d.StaleAt = staleAt(d.ComputedAt)
 			out.States[key] = d
 		}
 		rel.Charts[ref] = out
 	}
-	if err := w.pages(ctx, m, rel); err != nil {
+	if err := w.pages(ctx, m, rel, states); err != nil {
 		return err
 	}
 	w.thumbnails(ctx, rel, base)

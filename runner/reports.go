@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/publish/release"
@@ -23,15 +24,11 @@ const maxReportCSV = 32 << 20
 // did not precompute is computed now through the cache, and its page
 // drawn for the picture. A dry run (a preview) sends nothing.
 func (w *Worker) reportTick(ctx context.Context, m *compiler.Manifest, msg schedule.Message) error {
-	var r compiler.Report
-	for _, o := range m.Reports {
-		if o.Spec.Name == msg.Name {
-			r = o.Spec
-		}
-	}
-	if r.Name == "" {
+	o, ok := m.Report(msg.Name)
+	if !ok {
 		return fmt.Errorf("no report %q in revision %d", msg.Name, msg.Revision)
 	}
+	r := o.Spec
 	if msg.DryRun {
 		w.Log.Info("report not sent: a dry run", "env", msg.Env, "report", r.Name, "tick", msg.Tick)
 		return nil
@@ -47,7 +44,7 @@ func (w *Worker) reportTick(ctx context.Context, m *compiler.Manifest, msg sched
 func (w *Worker) reportMessage(ctx context.Context, m *compiler.Manifest, r compiler.Report, msg schedule.Message) (notify.Message, error) {
 	dash, chart := r.Dashboard, ""
 	if r.Chart != "" {
-		dash, chart, _ = cutRef(r.Chart)
+		dash, chart, _ = strings.Cut(r.Chart, "/")
 	}
 	d, ok := m.Dashboard(dash)
 	if !ok {
@@ -76,6 +73,9 @@ func (w *Worker) reportMessage(ctx context.Context, m *compiler.Manifest, r comp
 			res, err := w.chartData(ctx, m, ref, state, msg.Tick)
 			if err != nil {
 				return notify.Message{}, err
+			}
+			if rc.States == nil {
+				rc.States = map[string]release.Data{}
 			}
 			rc.States[key] = releaseData(res.entry)
 			rel.Charts[ref] = rc
@@ -106,7 +106,7 @@ func (w *Worker) reportMessage(ctx context.Context, m *compiler.Manifest, r comp
 			if err != nil {
 				return notify.Message{}, fmt.Errorf("report %s: %s: %w", r.Name, ref, err)
 			}
-			_, name, _ := cutRef(ref)
+			_, name, _ := strings.Cut(ref, "/")
 			nm.Files = append(nm.Files, notify.Attachment{Name: dash + "-" + name + ".csv", ContentType: "text/csv", Data: b})
 		}
 	}
@@ -118,7 +118,8 @@ func (w *Worker) reportMessage(ctx context.Context, m *compiler.Manifest, r comp
 func withState(rel *release.Release, dash string) *release.Release {
 	out := *rel
 	out.Charts = maps.Clone(rel.Charts)
-	for ref, c := range out.Charts {
+	for _, ref := range rel.Dashboards[dash].Charts {
+		c := out.Charts[ref]
 		c.States = maps.Clone(c.States)
 		out.Charts[ref] = c
 	}
@@ -141,7 +142,7 @@ func (w *Worker) reportImage(ctx context.Context, m *compiler.Manifest, rel *rel
 	}
 	pub := rel.Dashboards[d.Name]
 	page := pub.StatePages[key]
-	if rel.Charts[compiler.ChartID(d.Name, d.Charts[0].Name).Name()].Default == key {
+	if def, err := m.DefaultState(d.Name); err == nil && def.Key() == key {
 		page = pub.Page
 	}
 	if page == "" {

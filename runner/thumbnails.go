@@ -47,15 +47,11 @@ func (w *Worker) thumbnails(ctx context.Context, rel, base *release.Release) {
 	ctx, cancel := context.WithTimeout(ctx, thumbBudget)
 	defer cancel()
 	type drawn struct {
-		name, key, img string
-		err            error
+		q        render.Request
+		key, img string
+		err      error
 	}
-	var (
-		todo []render.Request
-		keys []string
-		out  = make(chan drawn)
-		sema = make(chan struct{}, 2) // the renderer bounds its tabs too
-	)
+	var todo []drawn
 	for _, name := range slices.Sorted(maps.Keys(rel.Dashboards)) {
 		d := rel.Dashboards[name]
 		q := render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: thumbScale}
@@ -65,40 +61,30 @@ func (w *Worker) thumbnails(ctx context.Context, rel, base *release.Release) {
 			rel.Dashboards[name] = d
 			continue
 		}
-		todo, keys = append(todo, q), append(keys, key)
+		todo = append(todo, drawn{q: q, key: key})
 	}
 	// The renders read rel while they run: it is written only once they
-	// are all done.
+	// are all done. The renderer bounds how many run at once (its tabs),
+	// and one waiting for a tab gives up at the budget.
 	var wg sync.WaitGroup
-	for i, q := range todo {
+	for i := range todo {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sema <- struct{}{}:
-			case <-ctx.Done():
-				out <- drawn{name: q.Dashboard, err: ctx.Err()}
-				return
-			}
-			defer func() { <-sema }()
-			img, err := w.thumbnail(ctx, q)
-			out <- drawn{name: q.Dashboard, key: keys[i], img: img, err: err}
+			todo[i].img, todo[i].err = w.thumbnail(ctx, todo[i].q)
 		}()
 	}
-	go func() { wg.Wait(); close(out) }()
-	var results []drawn
-	for r := range out {
-		results = append(results, r)
-	}
-	for _, r := range results {
-		d, old := rel.Dashboards[r.name], base.Dashboard(r.name)
+	wg.Wait()
+	for _, r := range todo {
+		name := r.q.Dashboard
+		d, old := rel.Dashboards[name], base.Dashboard(name)
 		if r.err != nil {
-			w.Log.Warn("thumbnail not drawn; the earlier one is kept", "env", rel.Env, "dashboard", r.name, "error", r.err)
+			w.Log.Warn("thumbnail not drawn; the earlier one is kept", "env", rel.Env, "dashboard", name, "error", r.err)
 			d.Thumbnail, d.ThumbnailKey, d.ThumbnailStale = old.Thumbnail, old.ThumbnailKey, old.Thumbnail != ""
 		} else {
 			d.Thumbnail, d.ThumbnailKey, d.ThumbnailStale = r.img, r.key, false
 		}
-		rel.Dashboards[r.name] = d
+		rel.Dashboards[name] = d
 	}
 }
 

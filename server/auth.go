@@ -99,10 +99,7 @@ func (g *gate) current(ctx context.Context) (*access.List, error) {
 	l, readAt, okAt := g.list, g.readAt, g.okAt
 	g.mu.RUnlock()
 	if !readAt.IsZero() && time.Since(readAt) < g.ttl {
-		if okAt.IsZero() || time.Since(okAt) > allowListGrace {
-			return nil, errNoCheck
-		}
-		return l, nil
+		return g.usable(l, okAt)
 	}
 	g.flight.Do("", func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
@@ -126,11 +123,18 @@ func (g *gate) current(ctx context.Context) (*access.List, error) {
 		return nil, nil
 	})
 	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if g.okAt.IsZero() || time.Since(g.okAt) > allowListGrace {
+	l, okAt = g.list, g.okAt
+	g.mu.RUnlock()
+	return g.usable(l, okAt)
+}
+
+// usable is l, read successfully at okAt, unless that read is too old to
+// trust: the grace period, or the re-read interval when that is longer.
+func (g *gate) usable(l *access.List, okAt time.Time) (*access.List, error) {
+	if okAt.IsZero() || time.Since(okAt) > max(allowListGrace, g.ttl) {
 		return nil, errNoCheck
 	}
-	return g.list, nil
+	return l, nil
 }
 
 // guard admits r to its route or answers it. An environment's routes need

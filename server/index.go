@@ -60,24 +60,26 @@ type indexDashboard struct {
 // dashboards; under token auth, only the environment of the request's
 // bearer token.
 func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, _ []string) {
-	only := "" // under token auth, the one environment r may read
+	var envs []string
 	if s.gate != nil {
-		var ok bool
-		if only, ok = s.indexEnv(w, r); !ok {
+		// Under token auth, the one environment r may read: no listing.
+		only, ok := s.indexEnv(w, r)
+		if !ok {
+			return
+		}
+		if validName(only) {
+			envs = []string{only}
+		}
+	} else {
+		var err error
+		if envs, err = s.envs.list(r.Context()); err != nil {
+			s.log.Error("list environments", "error", err)
+			writeError(w, r, http.StatusServiceUnavailable, "storage did not answer", nil)
 			return
 		}
 	}
-	envs, err := s.envs.list(r.Context())
-	if err != nil {
-		s.log.Error("list environments", "error", err)
-		writeError(w, r, http.StatusServiceUnavailable, "storage did not answer", nil)
-		return
-	}
 	data := struct{ Envs []indexEnv }{}
 	for _, env := range envs {
-		if s.gate != nil && env != only {
-			continue
-		}
 		ie := indexEnv{Name: env}
 		l, err := s.envs.get(r.Context(), env)
 		switch {

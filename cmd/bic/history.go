@@ -143,16 +143,17 @@ its data again.`,
 			if err != nil {
 				return storeError(err)
 			}
-			kept, rec, err := publish.KeptRelease(cmd.Context(), store, f.env, int(to), m)
-			if err != nil && !errors.Is(err, publish.ErrReleaseGone) {
-				return &exitError{code: exitRuntime, err: err}
-			}
 			out := cmd.OutOrStdout()
 			if err := compiler.WritePlanText(out, p); err != nil {
 				return err
 			}
 			if !p.WritesRevision() {
 				return nil
+			}
+			// Only a rollback that writes a revision looks for the release.
+			kept, rec, err := publish.KeptRelease(cmd.Context(), store, f.env, int(to), m)
+			if err != nil && !errors.Is(err, publish.ErrReleaseGone) {
+				return &exitError{code: exitRuntime, err: err}
 			}
 			published := rec.PublishedAt.UTC().Format(time.DateTime)
 			if kept != nil {

@@ -317,15 +317,11 @@ func chartOrder(c compiler.Chart, cols []Column) []Order {
 // PlanAlert plans an alert's metric over the last complete period before
 // now and the one before it.
 func PlanAlert(m *compiler.Manifest, name string, now time.Time) (*Query, error) {
-	var a *compiler.Alert
-	for i := range m.Alerts {
-		if m.Alerts[i].Spec.Name == name {
-			a = &m.Alerts[i].Spec
-		}
-	}
-	if a == nil {
+	o, ok := m.Alert(name)
+	if !ok {
 		return nil, fmt.Errorf("no alert %q", name)
 	}
+	a := &o.Spec
 	ds, _ := m.Dataset(a.Dataset)
 	loc, err := timewindow.Location(a.Timezone)
 	if err != nil {

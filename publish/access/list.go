@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,15 +84,11 @@ func (l *List) Entries() []Entry {
 	return slices.Clone(l.entries)
 }
 
-// Check reports whether token admits env at now. It hashes token once and
-// compares in constant time; token never appears in what it returns.
+// Check reports whether token admits env at now. It hashes token once;
+// token never appears in what it returns.
 func (l *List) Check(env, token string, now time.Time) (Entry, bool) {
-	if l == nil || !LooksLikeToken(token) {
-		return Entry{}, false
-	}
-	h := HashToken(token)
-	e, ok := l.byHash[h]
-	if !ok || subtle.ConstantTimeCompare(e.hash[:], h[:]) != 1 || e.Env != env || e.expired(now) {
+	e, ok := l.lookup(token, now)
+	if !ok || e.Env != env {
 		return Entry{}, false
 	}
 	return e.Entry, true
@@ -102,15 +97,23 @@ func (l *List) Check(env, token string, now time.Time) (Entry, bool) {
 // EnvOf is the environment token admits at now, if any: for a request
 // that names no environment, such as the index.
 func (l *List) EnvOf(token string, now time.Time) (string, bool) {
+	if e, ok := l.lookup(token, now); ok {
+		return e.Env, true
+	}
+	return "", false
+}
+
+// lookup finds token's unexpired entry by the token's hash. The map is
+// keyed by the hash, so a hit is the match: nothing is left to compare.
+func (l *List) lookup(token string, now time.Time) (*entry, bool) {
 	if l == nil || !LooksLikeToken(token) {
-		return "", false
+		return nil, false
 	}
-	h := HashToken(token)
-	e, ok := l.byHash[h]
-	if !ok || subtle.ConstantTimeCompare(e.hash[:], h[:]) != 1 || e.expired(now) {
-		return "", false
+	e, ok := l.byHash[HashToken(token)]
+	if !ok || e.expired(now) {
+		return nil, false
 	}
-	return e.Env, true
+	return e, true
 }
 
 // Marshal is the document of entries, sorted by id.

@@ -450,19 +450,27 @@ func (s *Store) goLive(ctx context.Context, tx *sql.Tx, env string, j jobInTx) e
 		}
 		return nil
 	}
-	// The one that was live, and older revisions still pending, will never
-	// be served: their remaining jobs are not claimed any more.
-	if _, err := s.exec(ctx, tx, `UPDATE revisions SET status = ? WHERE env = ? AND number < ? AND status IN (?, ?)`,
-		string(RevisionSuperseded), env, j.number, string(RevisionLive), string(RevisionPending)); err != nil {
-		return fmt.Errorf("supersede revisions before %d: %w", j.number, err)
-	}
-	if _, err := s.exec(ctx, tx, `UPDATE revisions SET status = ? WHERE id = ?`, string(RevisionLive), j.revID); err != nil {
-		return fmt.Errorf("make revision %d live: %w", j.number, err)
-	}
-	if _, err := s.exec(ctx, tx, `UPDATE environments SET live_revision = ? WHERE name = ?`, j.revID, env); err != nil {
-		return fmt.Errorf("make revision %d live: %w", j.number, err)
+	if err := s.setLive(ctx, tx, env, j.revID, j.number); err != nil {
+		return err
 	}
 	return s.audit(ctx, tx, "runner", "live", env, fmt.Sprintf(`{"revision": %d, "previous": %d}`, j.number, liveNumber))
+}
+
+// setLive makes revision number (id revID) of env the live one. The one
+// that was live, and older revisions still pending, will never be served:
+// they are superseded, so their remaining jobs are not claimed any more.
+func (s *Store) setLive(ctx context.Context, tx *sql.Tx, env string, revID int64, number int) error {
+	if _, err := s.exec(ctx, tx, `UPDATE revisions SET status = ? WHERE env = ? AND number < ? AND status IN (?, ?)`,
+		string(RevisionSuperseded), env, number, string(RevisionLive), string(RevisionPending)); err != nil {
+		return fmt.Errorf("supersede revisions before %d: %w", number, err)
+	}
+	if _, err := s.exec(ctx, tx, `UPDATE revisions SET status = ? WHERE id = ?`, string(RevisionLive), revID); err != nil {
+		return fmt.Errorf("make revision %d live: %w", number, err)
+	}
+	if _, err := s.exec(ctx, tx, `UPDATE environments SET live_revision = ? WHERE name = ?`, revID, env); err != nil {
+		return fmt.Errorf("make revision %d live: %w", number, err)
+	}
+	return nil
 }
 
 // Fail records that an attempt at a job failed with cause. While attempts

@@ -43,15 +43,8 @@ func (s *Store) makeLive(ctx context.Context, tx *sql.Tx, rev *Revision) error {
 	if err != nil {
 		return fmt.Errorf("read revision %d: %w", rev.Number, err)
 	}
-	if _, err := s.exec(ctx, tx, `UPDATE revisions SET status = ? WHERE env = ? AND number < ? AND status IN (?, ?)`,
-		string(RevisionSuperseded), rev.Env, rev.Number, string(RevisionLive), string(RevisionPending)); err != nil {
-		return fmt.Errorf("supersede revisions before %d: %w", rev.Number, err)
-	}
-	if _, err := s.exec(ctx, tx, `UPDATE revisions SET status = ? WHERE id = ?`, string(RevisionLive), revID); err != nil {
-		return fmt.Errorf("make revision %d live: %w", rev.Number, err)
-	}
-	if _, err := s.exec(ctx, tx, `UPDATE environments SET live_revision = ? WHERE name = ?`, revID, rev.Env); err != nil {
-		return fmt.Errorf("make revision %d live: %w", rev.Number, err)
+	if err := s.setLive(ctx, tx, rev.Env, revID, rev.Number); err != nil {
+		return err
 	}
 	rev.Status, rev.Live = RevisionLive, true
 	return s.audit(ctx, tx, rev.AppliedBy, "live", rev.Env, fmt.Sprintf(`{"revision": %d, "previous": %d, "source": %q}`, rev.Number, previous, rev.Source))

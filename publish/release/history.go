@@ -91,7 +91,17 @@ func ReadRecord(ctx context.Context, r storage.Reader, key string) (Record, erro
 // time, then by revision. A record removed while it is read (bic gc) is
 // left out.
 func History(ctx context.Context, r storage.Reader, env string) ([]Record, error) {
-	infos, err := r.List(ctx, HistoryPrefix(env))
+	return history(ctx, r, env, HistoryPrefix(env))
+}
+
+// RevisionHistory is History of one revision's releases only: it reads
+// just their records (a record's key starts with its revision).
+func RevisionHistory(ctx context.Context, r storage.Reader, env string, revision int) ([]Record, error) {
+	return history(ctx, r, env, fmt.Sprintf("%s%010d-", HistoryPrefix(env), revision))
+}
+
+func history(ctx context.Context, r storage.Reader, env, prefix string) ([]Record, error) {
+	infos, err := r.List(ctx, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("list %s's releases: %w", env, err)
 	}

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -65,18 +66,16 @@ func urlSecrets(raw string) []string {
 // cut at a rune, with the secrets replaced and quoted so that it cannot
 // forge lines in a log.
 func excerpt(body []byte, n int, secrets []string) string {
-	s := string(body)
-	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "xxxxx")
-		}
-	}
+	s := compiler.RedactError(errors.New(string(body)), secrets...).Error()
 	cut := false
 	if len(s) > n {
-		s, cut = s[:n], true
-		for len(s) > 0 && !utf8.ValidString(s) {
-			s = s[:len(s)-1]
+		// Back to the start of the rune the cut splits; invalid bytes
+		// elsewhere are strconv.Quote's to escape.
+		i := n
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
 		}
+		s, cut = s[:i], true
 	}
 	q := strconv.Quote(strings.TrimSpace(s))
 	if cut {

@@ -3,7 +3,6 @@ package render
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,14 +46,23 @@ type host struct {
 
 	mu      sync.RWMutex
 	bundles map[string]*bundle
+	// assets holds the assets pages load (ECharts alone is 1 MB), by blob
+	// key: content-addressed, so they never change, and every render loads
+	// the same few, which are read from storage once.
+	assets      map[string][]byte
+	assetsBytes int64
 }
+
+// maxCachedAssets bounds the memory of assets; past it the cache starts
+// over (a new release brings new keys; the old ones are not loaded again).
+const maxCachedAssets = 64 << 20
 
 // bundle is one render's view of a release.
 type bundle struct {
 	rel       *release.Release
 	dashboard string
-	page      string          // the page blob served at d/DASHBOARD
-	blobs     map[string]bool // every blob the release names
+	page      string                 // the page blob served at d/DASHBOARD
+	blobs     func() map[string]bool // every blob the release names, indexed on first use
 }
 
 func newHost(ctx context.Context, store storage.Reader, log *slog.Logger) (*host, error) {
@@ -63,7 +71,7 @@ func newHost(ctx context.Context, store storage.Reader, log *slog.Logger) (*host
 	if err != nil {
 		return nil, fmt.Errorf("render: listen on loopback: %w", err)
 	}
-	h := &host{store: store, log: log, ln: ln, bundles: map[string]*bundle{}}
+	h := &host{store: store, log: log, ln: ln, bundles: map[string]*bundle{}, assets: map[string][]byte{}}
 	h.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := h.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -81,12 +89,8 @@ func (h *host) close() error { return h.srv.Close() }
 // register makes rel reachable under a fresh token until the returned
 // func is called, and returns the URL prefix of that token
 // (BASE/r/TOKEN/).
-func (h *host) register(s *bundle) (prefix string, remove func(), err error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		return "", nil, fmt.Errorf("render: token: %w", err)
-	}
-	token := hex.EncodeToString(b)
+func (h *host) register(s *bundle) (prefix string, remove func()) {
+	token := strings.ToLower(rand.Text())
 	h.mu.Lock()
 	h.bundles[token] = s
 	h.mu.Unlock()
@@ -94,7 +98,7 @@ func (h *host) register(s *bundle) (prefix string, remove func(), err error) {
 		h.mu.Lock()
 		delete(h.bundles, token)
 		h.mu.Unlock()
-	}, nil
+	}
 }
 
 // newBundle checks that the release has the dashboard (and the page, if
@@ -121,11 +125,16 @@ func newBundle(rel *release.Release, dashboard, pageKey string) (*bundle, error)
 	if page == "" {
 		return nil, fmt.Errorf("render: dashboard %s of %s revision %d has no page", dashboard, rel.Env, rel.Revision)
 	}
-	s := &bundle{rel: rel, dashboard: dashboard, page: page, blobs: map[string]bool{}}
-	for _, k := range rel.Blobs() {
-		s.blobs[k] = true
-	}
-	return s, nil
+	// Pages load blobs by URL rarely (their data is inline): the release
+	// is walked only if one does.
+	blobs := sync.OnceValue(func() map[string]bool {
+		named := map[string]bool{}
+		for _, k := range rel.Blobs() {
+			named[k] = true
+		}
+		return named
+	})
+	return &bundle{rel: rel, dashboard: dashboard, page: page, blobs: blobs}, nil
 }
 
 func (h *host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -154,14 +163,16 @@ func (h *host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	limit := int64(maxBlob)
+	var b []byte
+	var err error
 	switch {
 	case key == s.page:
-		limit = maxPage
+		b, err = storage.ReadAll(r.Context(), h.store, key, maxPage)
 	case strings.HasPrefix(rest, "e/"+s.rel.Env+"/assets/"):
-		limit = maxAsset
+		b, err = h.asset(r.Context(), key)
+	default:
+		b, err = storage.ReadAll(r.Context(), h.store, key, maxBlob)
 	}
-	b, err := storage.ReadAll(r.Context(), h.store, key, limit)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			http.NotFound(w, r)
@@ -178,6 +189,28 @@ func (h *host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(b)
+}
+
+// asset reads an asset's blob, from memory after its first read.
+func (h *host) asset(ctx context.Context, key string) ([]byte, error) {
+	h.mu.RLock()
+	b, ok := h.assets[key]
+	h.mu.RUnlock()
+	if ok {
+		return b, nil
+	}
+	b, err := storage.ReadAll(ctx, h.store, key, maxAsset)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.assetsBytes+int64(len(b)) > maxCachedAssets {
+		h.assets, h.assetsBytes = map[string][]byte{}, 0
+	}
+	h.assets[key] = b
+	h.assetsBytes += int64(len(b))
+	return b, nil
 }
 
 // resolve maps a path below the token to the blob it serves and its
@@ -198,7 +231,7 @@ func (s *bundle) resolve(p, query string) (key, ctype string) {
 		}
 		return k, assetType(name)
 	case strings.HasPrefix(rest, "blobs/"):
-		if s.blobs[rest] {
+		if s.blobs()[rest] {
 			return rest, ""
 		}
 	case strings.HasPrefix(rest, "api/charts/") && query == "":

@@ -22,10 +22,7 @@ func TestHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prefix, remove, err := h.register(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	prefix, remove := h.register(s)
 	path := strings.TrimPrefix(prefix, h.base())
 	bar := f.rel.Charts["all/bar"].States["default"]
 	other, _ := newBundle(f.rel, "gaps", "")

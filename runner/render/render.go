@@ -268,10 +268,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) (Result, error) {
 
 // renderIn runs one render in t, its bundle reachable while it runs.
 func (r *Renderer) renderIn(ctx context.Context, t *tab, s *bundle, req Request) (Result, error) {
-	prefix, remove, err := r.host.register(s)
-	if err != nil {
-		return Result{}, err
-	}
+	prefix, remove := r.host.register(s)
 	defer remove()
 	t.allow(prefix)
 	res, err := drawPage(ctx, t, prefix+"e/"+s.rel.Env+"/d/"+s.dashboard, req)
