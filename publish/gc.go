@@ -62,10 +62,13 @@ type GCReport struct {
 //     served within Retention: published within it, or replaced by a
 //     release published within it;
 //   - the blobs of every cache entry of the metadata DB, since a job
-//     that hits an entry names its blobs without writing them again.
+//     that hits an entry names its blobs without writing them again;
+//   - the PNG of every picture record (release.RenderPrefix,
+//     release.ImagePrefix) written within Retention: a thumbnail drawn
+//     for a publish to come, an alert's picture that a link leads to.
 //
 // Release records that served before Retention (other than the current
-// pointers' releases) are removed, and so are cache entries computed
+// pointers' releases) and picture records written before it are removed, and so are cache entries computed
 // before Retention whose blobs no kept release names. Their blobs are
 // kept by this run and removed by the next one, once nothing names them:
 // a rollback or a job that read such a record or entry just before it
@@ -75,7 +78,7 @@ type GCReport struct {
 // progress has written its blobs and not yet its pointer). After listing
 // the blobs, GC reads the pointers, records and cache entries again, so a
 // pointer that moved meanwhile keeps what its new release names. Nothing
-// outside blobs/ and envs/*/releases/ is ever removed.
+// outside blobs/, envs/*/releases/, renders/ and images/ is ever removed.
 //
 // meta may be nil for storage without a metadata DB (a static export's):
 // then no cache entry protects a blob, so never run it so on storage that
@@ -110,6 +113,10 @@ func GC(ctx context.Context, store storage.Store, meta *metadata.Store, opts GCO
 	if err != nil {
 		return GCReport{}, err
 	}
+	expiredPictures, err := g.markPictures(ctx)
+	if err != nil {
+		return GCReport{}, err
+	}
 	blobs, err := store.List(ctx, "blobs/")
 	if err != nil {
 		return GCReport{}, fmt.Errorf("gc: list blobs: %w", err)
@@ -121,6 +128,9 @@ func GC(ctx context.Context, store storage.Store, meta *metadata.Store, opts GCO
 	if _, err := g.markCache(ctx); err != nil {
 		return GCReport{}, err
 	}
+	if _, err := g.markPictures(ctx); err != nil {
+		return GCReport{}, err
+	}
 
 	// Sweep: references first, so a crash leaves blobs without records,
 	// never records without blobs.
@@ -129,6 +139,14 @@ func GC(ctx context.Context, store storage.Store, meta *metadata.Store, opts GCO
 		if _, ok := release.ParseRecordKey(key); !ok {
 			return rep, fmt.Errorf("gc: %s is not a release record", key)
 		}
+		if !opts.DryRun {
+			if err := store.Delete(ctx, key); err != nil {
+				return rep, fmt.Errorf("gc: %w", err)
+			}
+		}
+		rep.Records = append(rep.Records, key)
+	}
+	for _, key := range expiredPictures {
 		if !opts.DryRun {
 			if err := store.Delete(ctx, key); err != nil {
 				return rep, fmt.Errorf("gc: %w", err)
@@ -293,6 +311,39 @@ func (g *gcRun) markCache(ctx context.Context) (expired []string, err error) {
 		}
 		if !kept && e.ComputedAt.Before(g.cutoff) {
 			expired = append(expired, e.InputKey)
+		}
+	}
+	return expired, nil
+}
+
+// markPictures marks the PNG of every picture record, and returns the
+// records written before the retention (whose PNG this run still keeps).
+// Called again, it marks only what is new.
+func (g *gcRun) markPictures(ctx context.Context) (expired []string, err error) {
+	for _, prefix := range []string{release.RenderPrefix, release.ImagePrefix} {
+		infos, err := g.store.List(ctx, prefix)
+		if err != nil {
+			return nil, fmt.Errorf("gc: list %s: %w", prefix, err)
+		}
+		for _, info := range infos {
+			if g.records[info.Key] {
+				continue
+			}
+			g.records[info.Key] = true
+			if info.Modified.Before(g.cutoff) {
+				expired = append(expired, info.Key)
+			}
+			// A record that is not one bic wrote keeps nothing; one that
+			// storage cannot read now stops the run, which would otherwise
+			// remove what it names.
+			p, err := release.ReadPicture(ctx, g.store, info.Key)
+			switch {
+			case errors.Is(err, release.ErrNotPicture), errors.Is(err, storage.ErrNotFound):
+			case err != nil:
+				return nil, fmt.Errorf("gc: %w", err)
+			case p.PNG != "":
+				g.marked[p.PNG] = true
+			}
 		}
 	}
 	return expired, nil

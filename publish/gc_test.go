@@ -78,6 +78,37 @@ func TestGC(t *testing.T) {
 				t.Errorf("second run removed %d blobs, want %d", len(second.Removed), len(rel1.Blobs())+1)
 			}
 		}},
+		{"keeps a picture while its record is within the retention, then removes both in two runs", func(t *testing.T, st storage.Store, meta *metadata.Store) {
+			ctx := context.Background()
+			publishRevision(t, st, meta, "prod", shop(t, "Sales"), "1")
+			thumb, img := putBlob(t, st, "a thumbnail drawn ahead of its publish"), putBlob(t, st, "an alert's picture")
+			thumbRec, imgRec := release.RenderPrefix+"imagekey", release.ImagePrefix+img.Hash
+			if err := release.WritePicture(ctx, st, thumbRec, release.Picture{PNG: thumb.Key}); err != nil {
+				t.Fatal(err)
+			}
+			if err := release.WritePicture(ctx, st, imgRec, release.Picture{PNG: img.Key}); err != nil {
+				t.Fatal(err)
+			}
+			// A record bic did not write keeps nothing, and stops nothing.
+			if err := st.WritePointer(ctx, release.RenderPrefix+"forged", []byte(`{"png":"envs/prod/current"}`)); err != nil {
+				t.Fatal(err)
+			}
+			gc(t, st, meta, publish.GCOptions{Now: hours(24 * 6)})
+			if !exists(t, st, thumb.Key) || !exists(t, st, img.Key) {
+				t.Fatal("gc removed a picture whose record is within the retention")
+			}
+			first := gc(t, st, meta, publish.GCOptions{Now: hours(24 * 8)})
+			if exists(t, st, thumbRec) || exists(t, st, imgRec) || !exists(t, st, thumb.Key) || !exists(t, st, img.Key) {
+				t.Errorf("first run past the retention: %+v, want the records removed and their pictures kept", first)
+			}
+			gc(t, st, meta, publish.GCOptions{Now: hours(24 * 8)})
+			if exists(t, st, thumb.Key) || exists(t, st, img.Key) {
+				t.Error("second run past the retention kept pictures that no record names")
+			}
+			if !exists(t, st, release.PointerKey("prod")) {
+				t.Error("a forged picture record made gc touch a pointer")
+			}
+		}},
 		{"removes an old unreferenced blob", func(t *testing.T, st storage.Store, meta *metadata.Store) {
 			publishRevision(t, st, meta, "prod", shop(t, "Sales"), "1")
 			orphan := putBlob(t, st, "nobody names me")

@@ -234,6 +234,10 @@ func (w *Worker) alertTick(ctx context.Context, m *compiler.Manifest, msg schedu
 		nm := notify.Message{Kind: notify.KindAlert, Name: msg.Name, Env: msg.Env, State: state, Tick: msg.Tick,
 			Title: alertTitle(a, state, rec.State == string(alert.NoData)), Text: rec.Message, Value: rec.Value, Previous: rec.Previous,
 			IdempotencyKey: notify.Key(msg.Env, notify.KindAlert, msg.Name, msg.Tick, state)}
+		if a.Image != "" {
+			dash, _, _ := strings.Cut(a.Image, "/")
+			nm.URL = w.pageURL(msg.Env, dash)
+		}
 		if state == notify.StateFiring && a.Image != "" {
 			if img, err := w.chartImage(ctx, msg.Env, a.Image); err == nil {
 				nm.Images = append(nm.Images, img)
@@ -302,6 +306,7 @@ func (w *Worker) deliver(ctx context.Context, m *compiler.Manifest, to []compile
 	if cfg == nil {
 		cfg = &notify.Config{}
 	}
+	w.linkImages(ctx, cfg, &msg)
 	rep, err := cfg.Deliver(ctx, ledger{w.Store}, channels, msg)
 	if errors.Is(err, errInProgress) {
 		return errRetryLater{after: 5 * time.Second}

@@ -28,10 +28,11 @@ const (
 // bounded by its limit, so a larger blob is not one bic wrote.
 const maxPageData = 64 << 20
 
-// pages renders every dashboard of m as a page drawn with its default
-// state's data from rel, stores the pages and the assets they load as
-// blobs, and records them in rel.
-func (w *Worker) pages(ctx context.Context, m *compiler.Manifest, rel *release.Release, states map[string][]compiler.PrecomputedState) error {
+// pages renders every dashboard of states as a page drawn with its
+// default state's data from rel, and a page per other precomputed state
+// unless defaultOnly, stores the pages and the assets they load as blobs,
+// and records them in rel.
+func (w *Worker) pages(ctx context.Context, m *compiler.Manifest, rel *release.Release, states map[string][]compiler.PrecomputedState, defaultOnly bool) error {
 	assets, err := w.assets(ctx)
 	if err != nil {
 		return err
@@ -40,7 +41,10 @@ func (w *Worker) pages(ctx context.Context, m *compiler.Manifest, rel *release.R
 	rel.Dashboards = map[string]release.Dashboard{}
 	for _, d := range m.Dashboards {
 		name := d.Spec.Name
-		states := states[name]
+		states, ok := states[name]
+		if !ok {
+			continue
+		}
 		refs := make([]string, 0, len(d.Spec.Charts))
 		for _, c := range d.Spec.Charts {
 			refs = append(refs, compiler.ChartID(name, c.Name).Name())
@@ -60,6 +64,9 @@ func (w *Worker) pages(ctx context.Context, m *compiler.Manifest, rel *release.R
 			}
 			if st.IsDefault() {
 				pub.Page = key
+				if defaultOnly {
+					break
+				}
 				continue
 			}
 			if pub.StatePages == nil {

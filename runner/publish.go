@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/publish/metadata"
@@ -34,72 +35,8 @@ func (w *Worker) publish(ctx context.Context, m *compiler.Manifest, job metadata
 	if err != nil {
 		return err
 	}
-	rel := &release.Release{
-		Version: release.Version, Env: job.Env, Revision: job.Revision, ManifestHash: m.Hash,
-		PublishedAt: w.Now().UTC(), Charts: map[string]release.Chart{},
-	}
-	jobs, err := w.Store.Jobs(ctx, job.Env, job.Revision)
+	rel, err := w.draft(ctx, m, job, base, "")
 	if err != nil {
-		return err
-	}
-	// This revision's chart_data results, by chart and state.
-	for _, j := range jobs {
-		if j.Kind != compiler.JobChartData || j.Result.InputKey == "" {
-			continue
-		}
-		e, ok, err := w.Store.CacheEntry(ctx, j.Result.InputKey)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue // computed again below
-		}
-		ref := compiler.ObjectID(j.ObjectID).Name()
-		c := rel.Charts[ref]
-		if c.States == nil {
-			c = release.Chart{Hash: j.InputsHash, States: map[string]release.Data{}}
-		}
-		c.States[j.StateKey] = releaseData(e)
-		rel.Charts[ref] = c
-	}
-	states := map[string][]compiler.PrecomputedState{} // by dashboard
-	for _, d := range m.Dashboards {
-		if states[d.Spec.Name], err = m.PrecomputedStates(d.Spec.Name); err != nil {
-			return fmt.Errorf("dashboard %s: its precomputed states: %w", d.Spec.Name, err)
-		}
-	}
-	for _, co := range m.Charts {
-		ref := compiler.ChartID(co.Dashboard, co.Spec.Name).Name()
-		c, ok := rel.Charts[ref]
-		if !ok && base != nil {
-			if b, ok := base.Charts[ref]; ok && b.Hash == co.Hash {
-				c = b
-			}
-		}
-		// Exactly the dashboard's precomputed states: each from this
-		// revision's jobs or the base release while fresh, else computed
-		// here through the cache.
-		out := release.Chart{Hash: co.Hash, States: map[string]release.Data{}}
-		fresh, staleAt := w.freshness(m, ref), staleAtOf(m, co.Spec.Dataset)
-		for i, st := range states[co.Dashboard] {
-			key := st.State.Key()
-			if i == 0 {
-				out.Default = key
-			}
-			d, ok := c.States[key]
-			if !ok || !fresh(d.ComputedAt) {
-				r, err := w.chartData(ctx, m, ref, st.State, job.AsOf)
-				if err != nil {
-					return err
-				}
-				d = releaseData(r.entry)
-			}
-			d.StaleAt = staleAt(d.ComputedAt)
-			out.States[key] = d
-		}
-		rel.Charts[ref] = out
-	}
-	if err := w.pages(ctx, m, rel, states); err != nil {
 		return err
 	}
 	w.thumbnails(ctx, rel, base)
@@ -119,6 +56,96 @@ func (w *Worker) publish(ctx context.Context, m *compiler.Manifest, job metadata
 		return nil
 	}
 	return release.Flip(ctx, w.Storage, job.Env, release.Pointer{Release: blob.Key, Revision: job.Revision})
+}
+
+// draft builds the release a revision's publish job writes, up to its
+// pictures: every chart and precomputed state with its data, and every
+// dashboard's pages. With only set it builds just what that dashboard's
+// default page needs (its charts' default states and that page), the same
+// bytes the publish job will write, so a thumbnail job can draw the page
+// before the publish and the publish finds the picture by its key.
+func (w *Worker) draft(ctx context.Context, m *compiler.Manifest, job metadata.JobRow, base *release.Release, only string) (*release.Release, error) {
+	rel := &release.Release{
+		Version: release.Version, Env: job.Env, Revision: job.Revision, ManifestHash: m.Hash,
+		PublishedAt: w.Now().UTC(), Charts: map[string]release.Chart{},
+	}
+	jobs, err := w.Store.Jobs(ctx, job.Env, job.Revision)
+	if err != nil {
+		return nil, err
+	}
+	// This revision's chart_data results, by chart and state.
+	for _, j := range jobs {
+		if j.Kind != compiler.JobChartData || j.Result.InputKey == "" {
+			continue
+		}
+		ref := compiler.ObjectID(j.ObjectID).Name()
+		if only != "" && !strings.HasPrefix(ref, only+"/") {
+			continue
+		}
+		e, ok, err := w.Store.CacheEntry(ctx, j.Result.InputKey)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue // computed again below
+		}
+		c := rel.Charts[ref]
+		if c.States == nil {
+			c = release.Chart{Hash: j.InputsHash, States: map[string]release.Data{}}
+		}
+		c.States[j.StateKey] = releaseData(e)
+		rel.Charts[ref] = c
+	}
+	states := map[string][]compiler.PrecomputedState{} // by dashboard
+	for _, d := range m.Dashboards {
+		if only != "" && d.Spec.Name != only {
+			continue
+		}
+		if states[d.Spec.Name], err = m.PrecomputedStates(d.Spec.Name); err != nil {
+			return nil, fmt.Errorf("dashboard %s: its precomputed states: %w", d.Spec.Name, err)
+		}
+	}
+	for _, co := range m.Charts {
+		if only != "" && co.Dashboard != only {
+			continue
+		}
+		ref := compiler.ChartID(co.Dashboard, co.Spec.Name).Name()
+		c, ok := rel.Charts[ref]
+		if !ok && base != nil {
+			if b, ok := base.Charts[ref]; ok && b.Hash == co.Hash {
+				c = b
+			}
+		}
+		// Exactly the dashboard's precomputed states: each from this
+		// revision's jobs or the base release while fresh, else computed
+		// here through the cache.
+		out := release.Chart{Hash: co.Hash, States: map[string]release.Data{}}
+		fresh, staleAt := w.freshness(m, ref), staleAtOf(m, co.Spec.Dataset)
+		for i, st := range states[co.Dashboard] {
+			if only != "" && i > 0 {
+				break // a default page draws the default state alone
+			}
+			key := st.State.Key()
+			if i == 0 {
+				out.Default = key
+			}
+			d, ok := c.States[key]
+			if !ok || !fresh(d.ComputedAt) {
+				r, err := w.chartData(ctx, m, ref, st.State, job.AsOf)
+				if err != nil {
+					return nil, err
+				}
+				d = releaseData(r.entry)
+			}
+			d.StaleAt = staleAt(d.ComputedAt)
+			out.States[key] = d
+		}
+		rel.Charts[ref] = out
+	}
+	if err := w.pages(ctx, m, rel, states, only != ""); err != nil {
+		return nil, err
+	}
+	return rel, nil
 }
 
 // baseRelease is the release whose data unchanged charts keep: the

@@ -91,7 +91,8 @@ func (w *Worker) reportMessage(ctx context.Context, m *compiler.Manifest, r comp
 		title = "Report: " + r.Name
 	}
 	nm := notify.Message{Kind: notify.KindReport, Name: r.Name, Env: msg.Env, State: notify.StateReport, Tick: msg.Tick,
-		Title: title, Text: r.Description, IdempotencyKey: notify.Key(msg.Env, notify.KindReport, r.Name, msg.Tick, notify.StateReport)}
+		Title: title, Text: r.Description, IdempotencyKey: notify.Key(msg.Env, notify.KindReport, r.Name, msg.Tick, notify.StateReport),
+		URL: w.pageURL(msg.Env, dash)}
 	if r.Format != "csv" {
 		img, err := w.reportImage(ctx, m, rel, ptr.Release, d.Spec, chart, key, r.Filters)
 		if err != nil {

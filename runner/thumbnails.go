@@ -3,11 +3,14 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/publish/metadata"
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/runner/render"
 )
@@ -61,6 +64,19 @@ func (w *Worker) thumbnails(ctx context.Context, rel, base *release.Release) {
 			rel.Dashboards[name] = d
 			continue
 		}
+		// Drawn already by the dashboard's thumbnail job (on any runner),
+		// or tried there and failed: the publish does not try again.
+		if img, failed, ok := w.drawnImage(ctx, key); ok {
+			if failed == "" {
+				d.Thumbnail, d.ThumbnailKey = img, key
+			} else {
+				old := base.Dashboard(name)
+				w.Log.Warn("thumbnail not drawn; the earlier one is kept", "env", rel.Env, "dashboard", name, "error", failed)
+				d.Thumbnail, d.ThumbnailKey, d.ThumbnailStale = old.Thumbnail, old.ThumbnailKey, old.Thumbnail != ""
+			}
+			rel.Dashboards[name] = d
+			continue
+		}
 		todo = append(todo, drawn{q: q, key: key})
 	}
 	// The renders read rel while they run: it is written only once they
@@ -99,4 +115,79 @@ func (w *Worker) thumbnail(ctx context.Context, q render.Request) (string, error
 		return "", err
 	}
 	return blob.Key, nil
+}
+
+// thumbnailJob draws one dashboard's thumbnail for a revision, on
+// whichever runner takes the job, once its charts' data is computed and
+// before the revision's publish job: it builds the dashboard's default
+// page exactly as the publish will (the same blob), draws it and records
+// the picture under its image key (release.RenderPrefix), where the
+// publish finds it.
+// A dashboard whose picture is drawn already (in the base release or
+// under its key) is not drawn again. A drawing that fails is recorded
+// too, so that the publish keeps the earlier picture without trying
+// again; it never fails the job, since a picture must not block a publish.
+func (w *Worker) thumbnailJob(ctx context.Context, m *compiler.Manifest, job metadata.JobRow) error {
+	if w.Renderer == nil {
+		return nil
+	}
+	env, err := w.Store.Environment(ctx, job.Env)
+	if err != nil {
+		return err
+	}
+	if env.Live > job.Revision {
+		return nil // superseded: its publish will not run
+	}
+	base, err := w.baseRelease(ctx, env)
+	if err != nil {
+		return err
+	}
+	name := compiler.ObjectID(job.ObjectID).Name()
+	rel, err := w.draft(ctx, m, job, base, name)
+	if err != nil {
+		return err
+	}
+	if _, ok := rel.Dashboards[name]; !ok {
+		return nil // not a dashboard of this revision's manifest
+	}
+	q := render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: thumbScale}
+	key := q.Key(nil)
+	if old := base.Dashboard(name); old.ThumbnailKey == key && old.Thumbnail != "" && !old.ThumbnailStale {
+		return nil
+	}
+	if _, _, ok := w.drawnImage(ctx, key); ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, thumbJobBudget)
+	defer cancel()
+	var rec release.Picture
+	if rec.PNG, err = w.thumbnail(ctx, q); err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return err // the runner is stopping: another one draws it
+		}
+		w.Log.Warn("thumbnail not drawn", "env", job.Env, "dashboard", name, "error", err)
+		rec = release.Picture{Error: err.Error()}
+	}
+	return release.WritePicture(ctx, w.Storage, release.RenderPrefix+key, rec)
+}
+
+// thumbJobBudget bounds one thumbnail job's drawing: a page that does
+// not draw in it is recorded as failed, and the publish goes on.
+const thumbJobBudget = 60 * time.Second
+
+// drawnImage looks an image key up in the render index: the PNG's blob key, or
+// the error its drawing failed with. A record whose blob is gone (blob gc
+// removed it) or that does not parse is as good as none.
+func (w *Worker) drawnImage(ctx context.Context, imageKey string) (png, failed string, ok bool) {
+	rec, err := release.ReadPicture(ctx, w.Storage, release.RenderPrefix+imageKey)
+	if err != nil {
+		return "", "", false
+	}
+	if rec.Error != "" {
+		return "", rec.Error, true
+	}
+	if _, err := w.Storage.Stat(ctx, rec.PNG); err != nil {
+		return "", "", false
+	}
+	return rec.PNG, "", true
 }

@@ -3,8 +3,11 @@ package runner_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"image/png"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 
@@ -65,6 +68,11 @@ func TestEngineThumbnails(t *testing.T) {
 	if got := cr.n.Load(); got != 1 {
 		t.Errorf("%d renders for one dashboard, want 1", got)
 	}
+	// It was drawn by the dashboard's thumbnail job, before the publish,
+	// which found it by its key.
+	if rec := drawnRecord(t, e, d.ThumbnailKey); rec.PNG != d.Thumbnail || rec.Error != "" {
+		t.Errorf("the thumbnail job recorded %+v for the key, want the published PNG %s", rec, d.Thumbnail)
+	}
 
 	// A revision that adds a dashboard leaves sales's page as it was, so
 	// its picture is kept; the new one is drawn.
@@ -92,6 +100,22 @@ func TestEngineThumbnails(t *testing.T) {
 		t.Errorf("after a failed drawing: title %q, thumbnail %q (stale %v); want the new title with the earlier picture, stale", got.Title, got.Thumbnail, got.ThumbnailStale)
 	}
 	if cr.calls.Load() != 3 {
-		t.Errorf("%d render calls, want 3 (the last failed)", cr.calls.Load())
+		t.Errorf("%d render calls, want 3 (the last failed: once, in the thumbnail job; the publish did not try again)", cr.calls.Load())
 	}
+	if rec := drawnRecord(t, e, got.ThumbnailKey); rec.PNG != d.Thumbnail {
+		t.Errorf("the stale picture's key leads to %+v, want the earlier PNG", rec)
+	}
+}
+
+// drawnRecord reads what the render index holds for an image key.
+func drawnRecord(t *testing.T, e *engine, imageKey string) (rec struct{ PNG, Error string }) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(e.dir, "renders", imageKey))
+	if err != nil {
+		t.Fatalf("the render index has no record for %s: %v", imageKey, err)
+	}
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatalf("the render index for %s: %v", imageKey, err)
+	}
+	return rec
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/bic-dev/bic/runner/render"
 	"github.com/bic-dev/bic/runner/schedule"
 	"github.com/bic-dev/bic/runner/servicetest"
+	"github.com/bic-dev/bic/server"
 )
 
 // webhookBody is what the tests read of a webhook delivery.
@@ -33,6 +34,7 @@ type webhookBody struct {
 	Images         []struct {
 		Name string `json:"name"`
 		Data string `json:"data_base64"`
+		URL  string `json:"url"`
 	} `json:"images"`
 	Files []struct {
 		Name string `json:"name"`
@@ -57,6 +59,49 @@ func receiver(t *testing.T) (*httptest.Server, func() []webhookBody) {
 	}))
 	t.Cleanup(srv.Close)
 	return srv, func() []webhookBody { mu.Lock(); defer mu.Unlock(); return append([]webhookBody(nil), got...) }
+}
+
+// fetch GETs url and returns its body, failing unless it is 200.
+func fetch(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return b
+}
+
+// slackMessage is what the tests read of a Slack incoming-webhook post.
+type slackMessage struct {
+	Blocks []struct {
+		Type     string `json:"type"`
+		ImageURL string `json:"image_url"`
+	} `json:"blocks"`
+	raw []byte
+}
+
+// slackReceiver is a Slack incoming webhook on loopback.
+func slackReceiver(t *testing.T) (*httptest.Server, func() []slackMessage) {
+	var mu sync.Mutex
+	var got []slackMessage
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		m := slackMessage{raw: b}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Errorf("Slack body: %v", err)
+		}
+		mu.Lock()
+		got = append(got, m)
+		mu.Unlock()
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []slackMessage { mu.Lock(); defer mu.Unlock(); return append([]slackMessage(nil), got...) }
 }
 
 // tick claims and enqueues a schedule tick as the scheduler does.
@@ -91,7 +136,13 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 func TestEngineScheduleTicks(t *testing.T) {
 	t.Setenv("BIC_CHROME", servicetest.Chrome(t))
 	srv, got := receiver(t)
+	slack, slackGot := slackReceiver(t)
 	e := newEngine(t)
+	// The public server that the alert's Slack message links its picture
+	// on: bic serve's handler on the same storage, with the same secret.
+	secret := []byte("the runners' and servers' link secret")
+	public := httptest.NewServer(server.New(server.Options{Storage: e.storage, ImageSecret: secret}))
+	t.Cleanup(public.Close)
 	rend, err := render.New(context.Background(), render.Options{Storage: e.storage})
 	if err != nil {
 		t.Fatal(err)
@@ -101,11 +152,11 @@ func TestEngineScheduleTicks(t *testing.T) {
 		"orders.csv":           "country,channel,amount,ordered_at\nDE,web,10,2026-03-01 10:00:00\nDE,app,5,2026-03-01 11:00:00\nFR,web,7,2026-03-01 12:00:00\nUS,web,3,2026-02-28 09:00:00\n",
 		"datasets/orders.yaml": strings.Replace(engineDataset, "  channel: {type: string}\n", "  channel: {type: string}\n  ordered_at: {type: time}\n", 1),
 		"reports/daily.yaml":   "report: daily\ndashboard: sales\nschedule: \"0 7 * * *\"\nformat: both\nnotify:\n  - {type: webhook, url: \"" + srv.URL + "/report\"}\n",
-		"alerts/busy.yaml":     "alert: busy\ndataset: orders\nmetric: orders\nperiod: day\ncondition: {op: \">\", value: 2}\nschedule: \"0 7 * * *\"\nimage: sales/by_country\nnotify:\n  - {type: webhook, url: \"" + srv.URL + "/alert\"}\n",
+		"alerts/busy.yaml":     "alert: busy\ndataset: orders\nmetric: orders\nperiod: day\ncondition: {op: \">\", value: 2}\nschedule: \"0 7 * * *\"\nimage: sales/by_country\nnotify:\n  - {type: webhook, url: \"" + srv.URL + "/alert\"}\n  - {type: slack, webhook_url: \"" + slack.URL + "/hook\"}\n",
 	})
 	e.worker(t, dir, "w1", func(w *runner.Worker) {
 		w.Renderer = rend
-		w.Notify = &notify.Config{Options: notify.Options{MaxInline: 16 << 20}}
+		w.Notify = &notify.Config{Options: notify.Options{MaxInline: 16 << 20}, PublicURL: public.URL, LinkSecret: secret}
 	})
 	rev := e.apply(t, dir, "prod", "")
 	e.waitFor(t, "prod", rev)
@@ -117,9 +168,14 @@ func TestEngineScheduleTicks(t *testing.T) {
 	if r.Kind != "report" || r.Name != "daily" || len(r.Images) != 1 || len(r.Files) != 3 {
 		t.Fatalf("the report delivered kind %s name %s with %d images and %d files, want report daily with 1 picture and 3 CSVs", r.Kind, r.Name, len(r.Images), len(r.Files))
 	}
-	img, err := png.Decode(base64.NewDecoder(base64.StdEncoding, strings.NewReader(r.Images[0].Data)))
+	// With a public URL and a link secret, a webhook gets the picture as
+	// a signed link rather than inline.
+	if r.Images[0].Data != "" || !strings.HasPrefix(r.Images[0].URL, public.URL+"/images/") {
+		t.Fatalf("the report's picture: inline %d bytes, link %q; want a link on %s", len(r.Images[0].Data), r.Images[0].URL, public.URL)
+	}
+	img, err := png.Decode(bytes.NewReader(fetch(t, r.Images[0].URL)))
 	if err != nil || img.Bounds().Dx() != 1200 {
-		t.Errorf("the report's picture: %v (width %d), want a PNG 1200 wide", err, img.Bounds().Dx())
+		t.Fatalf("the report's picture: %v, want a PNG 1200 wide", err)
 	}
 	for _, f := range r.Files {
 		csv, _ := base64.StdEncoding.DecodeString(f.Data)
@@ -137,6 +193,28 @@ func TestEngineScheduleTicks(t *testing.T) {
 	}
 	if !strings.HasPrefix(a.IdempotencyKey, "prod/alert/busy/2026-03-02T07:00:00Z/") {
 		t.Errorf("idempotency key %q", a.IdempotencyKey)
+	}
+	// Slack got the picture as a signed link to the public server, which
+	// serves that PNG, and the dashboard's link.
+	waitFor(t, "the Slack message", func() bool { return len(slackGot()) >= 1 })
+	sm := slackGot()[0]
+	var imageURL string
+	for _, b := range sm.Blocks {
+		if b.Type == "image" {
+			imageURL = b.ImageURL
+		}
+	}
+	if !strings.HasPrefix(imageURL, public.URL+"/images/") {
+		t.Fatalf("the Slack message's blocks %+v have no image linked on %s", sm.Blocks, public.URL)
+	}
+	if _, err := png.Decode(bytes.NewReader(fetch(t, imageURL))); err != nil {
+		t.Errorf("the picture's link serves no PNG: %v", err)
+	}
+	if tampered, _ := http.Get(strings.Replace(imageURL, "exp=", "exp=1", 1)); tampered.StatusCode != 404 {
+		t.Errorf("a tampered link: %d, want 404", tampered.StatusCode)
+	}
+	if !strings.Contains(string(sm.raw), public.URL+"/e/prod/d/sales") {
+		t.Errorf("the Slack message does not link the dashboard: %s", sm.raw)
 	}
 	hist, err := e.store.AlertHistory(context.Background(), "prod", "busy", 10)
 	if err != nil || len(hist) != 1 || hist[0].State != "firing" || !hist[0].Notify {

@@ -252,9 +252,12 @@ func (w *Worker) run(ctx context.Context, job metadata.JobRow) (metadata.JobResu
 		return d.result, err
 	case compiler.JobPublish:
 		return metadata.JobResult{}, w.publish(ctx, m, job)
-	case compiler.JobThumbnail, compiler.JobSchedule:
-		// Rendered and scheduled by the thumbnail and schedule workers,
-		// which are not built yet: nothing here waits for them.
+	case compiler.JobThumbnail:
+		return metadata.JobResult{}, w.thumbnailJob(ctx, m, job)
+	case compiler.JobSchedule:
+		// The schedule itself: every runner's Scheduler computes the ticks
+		// of the live revisions, so a revision's schedule job has nothing
+		// left to do.
 		return metadata.JobResult{}, nil
 	}
 	return metadata.JobResult{}, fmt.Errorf("job %s: no handler for kind %q", job.Key, job.Kind)

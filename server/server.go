@@ -44,6 +44,10 @@ type Options struct {
 	// global /blobs/ is 404; /assets/, /healthz, /readyz and /metrics stay
 	// open (bind /metrics privately). See auth.go.
 	Auth Auth
+	// ImageSecret signs the links to alerts' and reports' pictures
+	// (BIC_LINK_SECRET, shared with the runners), served at /images/;
+	// empty turns the route off.
+	ImageSecret []byte
 }
 
 // Server serves the releases in its storage over HTTP. It is safe for
@@ -56,6 +60,8 @@ type Server struct {
 	onDemand OnDemand
 	// gate checks credentials; nil with AuthNone.
 	gate *gate
+	// imageSecret verifies /images/ links; empty: none is valid.
+	imageSecret []byte
 
 	blobs      *blobCache
 	blobFlight singleflight.Group
@@ -81,6 +87,8 @@ func New(opts Options) *Server {
 		ttl:      opts.PointerTTL,
 		onDemand: opts.OnDemand,
 		blobs:    newBlobCache(opts.CacheBytes),
+
+		imageSecret: opts.ImageSecret,
 	}
 	s.envs = newPointers(opts.Storage, opts.PointerTTL, opts.Log)
 	if opts.Auth != AuthNone { // an unknown mode refuses, as AuthToken does
@@ -105,6 +113,7 @@ const (
 	routeAsset   = "asset"
 	routeThumb   = "thumbnail"
 	routeBlob    = "blob"
+	routeImage   = "image"
 	routeOther   = "other"
 )
 
@@ -225,6 +234,10 @@ func (s *Server) match(r *http.Request) (string, func(http.ResponseWriter, *http
 	case "blobs":
 		if key, ok := blobKey(segs[1:]); ok {
 			return routeBlob, s.serveAnyBlob, []string{key}
+		}
+	case "images":
+		if hash, ok := imageHash(segs[1:]); ok {
+			return routeImage, s.serveImage, []string{hash}
 		}
 	case "e":
 		if len(segs) < 3 || !validName(segs[1]) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 	"github.com/bic-dev/bic/publish/metadata"
 )
 
@@ -48,7 +49,7 @@ func probeLarge(ctx context.Context, c config, n int) (*probe, error) {
 	if c.skipReal {
 		return out, nil
 	}
-	st, _, drop, err := scratchSchema(ctx, c.postgres, fmt.Sprintf("bic_bench_probe_%d", time.Now().UnixNano()))
+	st, _, drop, err := benchkit.ScratchSchema(ctx, c.postgres, fmt.Sprintf("bic_bench_probe_%d", time.Now().UnixNano()))
 	if err != nil {
 		return nil, err
 	}

@@ -2,25 +2,18 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bic-dev/bic/bench/internal/benchkit"
-	"github.com/bic-dev/bic/publish/metadata"
 	"github.com/bic-dev/bic/publish/storage"
 )
 
@@ -38,7 +31,7 @@ func jobsReal(ctx context.Context, c config, p *project) (*jobsResult, error) {
 	stream := fmt.Sprintf("BENCH_RUNNER_%d", id)
 	prefix := fmt.Sprintf("bench-runner-%d", id)
 
-	st, metaURL, drop, err := scratchSchema(ctx, c.postgres, schema)
+	st, metaURL, drop, err := benchkit.ScratchSchema(ctx, c.postgres, schema)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +48,7 @@ func jobsReal(ctx context.Context, c config, p *project) (*jobsResult, error) {
 	u.Path = "/" + prefix
 	storeURL := u.String()
 	defer removePrefix(context.WithoutCancel(ctx), storeURL)
-	defer deleteStream(context.WithoutCancel(ctx), c.nats, stream)
+	defer benchkit.DeleteStream(context.WithoutCancel(ctx), c.nats, stream)
 
 	env := []string{
 		"BIC_METADATA_URL=" + metaURL, "BIC_NATS_URL=" + c.nats, "BIC_NATS_STREAM=" + stream,
@@ -74,10 +67,10 @@ func jobsReal(ctx context.Context, c config, p *project) (*jobsResult, error) {
 
 	var procs []*exec.Cmd
 	var addrs []string
-	defer func() { stopAll(procs) }()
+	defer func() { benchkit.StopAll(procs) }()
 	start := time.Now()
 	for i := range runners {
-		addr, err := freeAddr()
+		addr, err := benchkit.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +96,7 @@ func jobsReal(ctx context.Context, c config, p *project) (*jobsResult, error) {
 			return nil, err
 		}
 	}
-	if err := stopAll(procs); err != nil {
+	if err := benchkit.StopAll(procs); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, tails(logs))
 	}
 	procs = nil
@@ -113,60 +106,6 @@ func jobsReal(ctx context.Context, c config, p *project) (*jobsResult, error) {
 	}
 	r.jobByID, err = probeJobByID(ctx, st)
 	return r, err
-}
-
-// scratchSchema opens a metadata store in a new PostgreSQL schema; drop
-// closes it and drops the schema.
-func scratchSchema(ctx context.Context, pgURL, schema string) (*metadata.Store, string, func(), error) {
-	admin, err := sql.Open("pgx", pgURL)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		return nil, "", nil, fmt.Errorf("create schema: %w", err)
-	}
-	dropSchema := func() {
-		_, _ = admin.ExecContext(context.WithoutCancel(ctx), "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	}
-	sep := "?"
-	if strings.Contains(pgURL, "?") {
-		sep = "&"
-	}
-	metaURL := pgURL + sep + "search_path=" + schema
-	st, err := metadata.Open(ctx, metaURL, "")
-	if err != nil {
-		dropSchema()
-		return nil, "", nil, err
-	}
-	return st, metaURL, func() { st.Close(); dropSchema() }, nil
-}
-
-// stopAll sends SIGTERM to the runners and waits for them, killing any
-// that is still running after 30 s. A runner stopped by the signal exits
-// 143 (128 + SIGTERM), which is a clean stop.
-func stopAll(procs []*exec.Cmd) error {
-	for _, p := range procs {
-		_ = p.Process.Signal(syscall.SIGTERM)
-	}
-	var errs []error
-	for _, p := range procs {
-		done := make(chan error, 1)
-		go func() { done <- p.Wait() }()
-		select {
-		case err := <-done:
-			var exit *exec.ExitError
-			if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 128+int(syscall.SIGTERM)) {
-				errs = append(errs, fmt.Errorf("bic runner %d: %w", p.Process.Pid, err))
-			}
-		case <-time.After(30 * time.Second):
-			_ = p.Process.Kill()
-			<-done
-			errs = append(errs, fmt.Errorf("bic runner %d: still running 30 s after SIGTERM; killed", p.Process.Pid))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // tails is the end of each runner's log, for an error message.
@@ -181,26 +120,6 @@ func tails(dir string) string {
 		fmt.Fprintf(&b, "--- %s\n%s\n", filepath.Base(n), data)
 	}
 	return b.String()
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func deleteStream(ctx context.Context, natsURL, stream string) {
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		return
-	}
-	defer nc.Close()
-	if js, err := jetstream.New(nc); err == nil {
-		_ = js.DeleteStream(ctx, stream)
-	}
 }
 
 // removePrefix deletes every object under the S3 URL's prefix.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,9 +162,19 @@ func startEngine(ctx context.Context, f *deployFlags, r *runtimeFlags, m *compil
 
 // notifyConfig is how alerts and reports are sent: BIC_SMTP_URL names the
 // mail server (smtp://user:password@host:587?from=bic@example.com, STARTTLS
-// unless tls=none) and BIC_WEBHOOK_SECRET the key that signs webhooks.
+// unless tls=none), BIC_WEBHOOK_SECRET the key that signs webhooks,
+// BIC_PUBLIC_URL where viewers reach bic serve (messages link their
+// dashboard) and BIC_LINK_SECRET, shared with the servers, the key of the
+// links to pictures that Slack shows.
 func notifyConfig() (*notify.Config, error) {
-	cfg := &notify.Config{WebhookSecret: []byte(os.Getenv("BIC_WEBHOOK_SECRET"))}
+	cfg := &notify.Config{WebhookSecret: []byte(os.Getenv("BIC_WEBHOOK_SECRET")), LinkSecret: []byte(os.Getenv("BIC_LINK_SECRET"))}
+	if raw := os.Getenv("BIC_PUBLIC_URL"); raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return nil, fmt.Errorf("BIC_PUBLIC_URL: expected the server's address such as https://bic.example.com, found %q", excerptArg(compiler.RedactURL(raw)))
+		}
+		cfg.PublicURL = strings.TrimSuffix(u.String(), "/")
+	}
 	if raw := os.Getenv("BIC_SMTP_URL"); raw != "" {
 		smtp, err := notify.ParseSMTPURL(raw)
 		if err != nil {

@@ -105,7 +105,9 @@ where only operators reach it.`,
 				return &exitError{code: exitRuntime, err: err}
 			}
 			defer closeNATS()
-			opts := server.Options{Storage: st, Log: log, Registry: reg, Auth: authMode}
+			// BIC_LINK_SECRET, shared with the runners, opens the links to
+			// alerts' and reports' pictures (/images/).
+			opts := server.Options{Storage: st, Log: log, Registry: reg, Auth: authMode, ImageSecret: []byte(os.Getenv("BIC_LINK_SECRET"))}
 			if od != nil {
 				opts.OnDemand = od
 			}

@@ -89,3 +89,17 @@ func BlobKey(hash string) string {
 	}
 	return blobDir + hash[:2] + "/" + hash[2:]
 }
+
+// BlobHash is the hash a blob key names: BlobKey's inverse, "" for a key
+// that BlobKey does not make.
+func BlobHash(key string) string {
+	rest, ok := strings.CutPrefix(key, blobDir)
+	if !ok || len(rest) != 65 || rest[2] != '/' {
+		return ""
+	}
+	hash := rest[:2] + rest[3:]
+	if BlobKey(hash) != key {
+		return ""
+	}
+	return hash
+}

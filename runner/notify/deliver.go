@@ -189,6 +189,13 @@ type Config struct {
 	WebhookSecret []byte
 	// SMTP is the mail server (BIC_SMTP_URL); nil: email channels fail.
 	SMTP *SMTPConfig
+	// PublicURL is where viewers reach bic serve (BIC_PUBLIC_URL, such as
+	// https://bic.example.com): messages link their dashboard there, and
+	// with LinkSecret their pictures, which Slack can only show by URL.
+	PublicURL string
+	// LinkSecret signs the links to pictures (BIC_LINK_SECRET), which the
+	// servers verify with the same secret; empty: no picture links.
+	LinkSecret []byte
 }
 
 // ErrNoSMTP marks an email channel when no SMTP server is configured.

@@ -1,0 +1,54 @@
+package access
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// An image link lets a receiver that fetches by URL (Slack, a chat
+// client's preview) load one stored picture, an alert's or a report's,
+// until it expires, without a token: bic serve answers
+// /images/<blob hash>.png?exp=UNIX&sig=SIG when SIG is the HMAC-SHA256,
+// under a secret the runners and the servers share (BIC_LINK_SECRET), of
+// the hash and the expiry. The signature names the one blob, so a link
+// leads to nothing else in storage.
+
+// ImagePath is the server's path of the image whose blob hash is hash.
+func ImagePath(hash string) string { return "/images/" + hash + ".png" }
+
+// SignImage returns the query of a link to the image with blob hash
+// hash, valid until expires.
+func SignImage(secret []byte, hash string, expires time.Time) string {
+	exp := strconv.FormatInt(expires.Unix(), 10)
+	return url.Values{"exp": {exp}, "sig": {imageMAC(secret, hash, exp)}}.Encode()
+}
+
+// VerifyImage reports whether exp and sig are a link to hash, signed with
+// secret and not expired at now. An empty secret verifies nothing.
+func VerifyImage(secret []byte, hash, exp, sig string, now time.Time) bool {
+	if len(secret) == 0 || len(sig) != sigLen || exp == "" || exp[0] == '0' || len(exp) > 12 {
+		return false
+	}
+	unix, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil || !now.Before(time.Unix(unix, 0)) {
+		return false
+	}
+	got, err := strictB64.DecodeString(sig)
+	if err != nil {
+		return false
+	}
+	want, _ := base64.RawURLEncoding.DecodeString(imageMAC(secret, hash, exp))
+	return hmac.Equal(got, want)
+}
+
+// imageMAC names its purpose and version, so that an image link's
+// signature is never that of any other message signed with the secret.
+func imageMAC(secret []byte, hash, exp string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("bic-image-v1\n" + hash + "\n" + exp))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
