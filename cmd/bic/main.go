@@ -140,5 +140,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newTokenCmd(), newLinkCmd())
 	root.AddCommand(newPromoteCmd())
 	root.AddCommand(newAlertsCmd(), newSchedulesCmd())
+	root.AddCommand(newImportCmd())
 	return root
 }
