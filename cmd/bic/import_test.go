@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-const supersetExamples = "../../../shared/superset-examples"
+const supersetExamples = "../../examples/superset-export"
 
 func runImport(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
