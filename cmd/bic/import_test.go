@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-const supersetExamples = "../../examples/superset-export"
+const supersetExamples = "../../compiler/superset/testdata/export"
 
 func runImport(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()

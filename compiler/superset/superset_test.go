@@ -27,12 +27,12 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 // examples is Superset's own example export (Sales and Slack dashboards),
 // shared by the helpers of this repository.
-const examples = "../../examples/superset-export"
+const examples = "testdata/export"
 
 func examplesDir(t testing.TB) string {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(examples, "metadata.yaml")); err != nil {
-		t.Fatalf("the Superset examples are missing (%v): they are examples/superset-export of the repository", err)
+		t.Fatalf("the Superset examples are missing (%v): they are compiler/superset/testdata/export of the repository", err)
 	}
 	return examples
 }
