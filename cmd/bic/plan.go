@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -14,6 +15,8 @@ import (
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/publish"
 	"github.com/bic-dev/bic/publish/metadata"
+	"github.com/bic-dev/bic/publish/storage"
+	"github.com/bic-dev/bic/runner"
 )
 
 func newPlanCmd() *cobra.Command {
@@ -190,26 +193,43 @@ func confirm(cmd *cobra.Command, autoApprove bool, question string) error {
 
 func newPreviewCmd() *cobra.Command {
 	var (
-		f    deployFlags
-		r    runtimeFlags
-		ttl  string
-		base string
-		wait bool
+		f      deployFlags
+		r      runtimeFlags
+		ttl    string
+		base   string
+		wait   bool
+		format string
+		pubURL string
 	)
 	cmd := &cobra.Command{
 		Use:   "preview --env NAME [DIR]",
 		Short: "Apply the project into an ephemeral environment, such as one per pull request",
 		Long: `Preview applies without asking into an environment that expires: each run
 renews it for --ttl, and bic gc removes it once expired. Its first revision is
-planned against --base, so it only computes what differs from it.`,
+planned against --base, so it only computes what differs from it.
+
+--format markdown prints, on standard output, the comment a CI job posts on
+the pull request (everything else goes to standard error): the plan, a link
+to each dashboard of the preview on --url (default $BIC_PUBLIC_URL), the
+thumbnails of the dashboards that changed beside --base's (with --wait, once
+the preview is live; signed links when BIC_LINK_SECRET is set, so they load
+under --auth token too), and every alert evaluated now on the warehouse as a
+dry run: a preview never notifies anyone.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.env == "" {
 				return usageErrorf("bic preview needs --env, such as --env pr-42")
+			}
+			if format != "text" && format != "markdown" {
+				return usageErrorf("unknown --format %q: expected text or markdown", excerptArg(format))
 			}
 			// The schema's durations (12h, 7d), read by the one parser.
 			d, err := compiler.ParseDuration(ttl)
 			if err != nil || d <= 0 {
 				return usageErrorf("--ttl: expected a duration such as 12h or 7d, found %q", ttl)
+			}
+			public, err := publicURL(pubURL)
+			if err != nil {
+				return usageErrorf("--url: %v", err)
 			}
 			m, st, err := f.openProject(cmd)
 			if err != nil {
@@ -229,28 +249,63 @@ planned against --base, so it only computes what differs from it.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if format == "markdown" {
+				out = cmd.ErrOrStderr() // stdout is the comment alone
+			}
 			if err := compiler.WritePlanText(out, p); err != nil {
 				return err
 			}
+			comment := &previewComment{env: f.env, base: base, plan: p, manifest: m, publicURL: public,
+				linkSecret: []byte(os.Getenv("BIC_LINK_SECRET")), now: time.Now()}
 			if !p.WritesRevision() {
 				// Nothing to apply, but the preview is still in use.
 				if err := st.RenewPreview(cmd.Context(), f.env, d); err != nil {
 					return &exitError{code: exitRuntime, err: err}
 				}
 				fmt.Fprintf(out, "Renewed preview %s: it expires in %s.\n", f.env, ttl)
+			} else {
+				commit, author := gitInfo(cmd.Context(), f.dir)
+				rev, err := st.Apply(cmd.Context(), metadata.ApplyRequest{Env: f.env, Plan: p, Manifest: m, Source: "preview",
+					GitCommit: commit, GitAuthor: author, AppliedBy: actor(), Preview: &metadata.PreviewOptions{Base: base, TTL: d}})
+				if err != nil {
+					return storeError(err)
+				}
+				fmt.Fprintf(out, "\nApplied revision %d to preview %s (expires in %s): %d objects, %d jobs enqueued.\n", rev.Number, f.env, ttl, rev.Objects, rev.Jobs)
+				comment.number = rev.Number
+				if wait {
+					if err := runJobsTo(cmd, out, &f, &r, m, st, rev.Number); err != nil {
+						return err
+					}
+					comment.live = true
+				}
+			}
+			if format != "markdown" {
 				return nil
 			}
-			commit, author := gitInfo(cmd.Context(), f.dir)
-			rev, err := st.Apply(cmd.Context(), metadata.ApplyRequest{Env: f.env, Plan: p, Manifest: m, Source: "preview",
-				GitCommit: commit, GitAuthor: author, AppliedBy: actor(), Preview: &metadata.PreviewOptions{Base: base, TTL: d}})
-			if err != nil {
-				return storeError(err)
+			if comment.number == 0 {
+				comment.live = true // what it serves is already live
 			}
-			fmt.Fprintf(out, "\nApplied revision %d to preview %s (expires in %s): %d objects, %d jobs enqueued.\n", rev.Number, f.env, ttl, rev.Objects, rev.Jobs)
-			if !wait {
-				return nil
+			// The comment shows what merging would change: the project
+			// planned against the base, not against the preview's last run.
+			if comment.plan, err = publish.Plan(cmd.Context(), st, m, base, ""); err != nil {
+				return &exitError{code: exitRuntime, err: err}
 			}
-			return runJobs(cmd, &f, &r, m, st, rev.Number)
+			if comment.live {
+				url, err := r.storageURL(m, f.dir)
+				if err != nil {
+					return &exitError{code: exitInvalid, err: err}
+				}
+				objects, err := storage.Open(cmd.Context(), url)
+				if err != nil {
+					return &exitError{code: exitRuntime, err: err}
+				}
+				defer objects.Close()
+				comment.storage = objects
+			}
+			w := &runner.Worker{Open: warehouses{env: os.LookupEnv, dir: f.dir}}
+			defer w.Close()
+			comment.alerts = evaluateAlerts(cmd.Context(), w, st, m, f.env, comment.now)
+			return comment.write(cmd.Context(), cmd.OutOrStdout())
 		},
 	}
 	f.register(cmd, "")
@@ -258,15 +313,22 @@ planned against --base, so it only computes what differs from it.`,
 	cmd.Flags().BoolVar(&wait, "wait", false, "run the revision's jobs and wait until it is live")
 	cmd.Flags().StringVar(&ttl, "ttl", "7d", "how long the preview lives after its last apply (such as 12h or 7d)")
 	cmd.Flags().StringVar(&base, "base", "prod", "the environment the preview starts from")
+	cmd.Flags().StringVar(&format, "format", "text", "text, or markdown: the pull-request comment on standard output")
+	cmd.Flags().StringVar(&pubURL, "url", "", "where viewers reach bic serve, for the comment's links (default: $BIC_PUBLIC_URL)")
 	return cmd
 }
 
 // runJobs is --wait: it runs an applied revision's jobs and follows them.
 func runJobs(cmd *cobra.Command, f *deployFlags, r *runtimeFlags, m *compiler.Manifest, st *metadata.Store, number int) error {
+	return runJobsTo(cmd, cmd.OutOrStdout(), f, r, m, st, number)
+}
+
+// runJobsTo is runJobs with its progress written to out.
+func runJobsTo(cmd *cobra.Command, out io.Writer, f *deployFlags, r *runtimeFlags, m *compiler.Manifest, st *metadata.Store, number int) error {
 	e, err := startEngine(cmd.Context(), f, r, m, st, engineOptions{})
 	if err != nil {
 		return err
 	}
 	defer e.close()
-	return waitForRevision(cmd.Context(), cmd.OutOrStdout(), e, st, f.env, number)
+	return waitForRevision(cmd.Context(), out, e, st, f.env, number)
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,12 +167,9 @@ func startEngine(ctx context.Context, f *deployFlags, r *runtimeFlags, m *compil
 // links to pictures that Slack shows.
 func notifyConfig() (*notify.Config, error) {
 	cfg := &notify.Config{WebhookSecret: []byte(os.Getenv("BIC_WEBHOOK_SECRET")), LinkSecret: []byte(os.Getenv("BIC_LINK_SECRET"))}
-	if raw := os.Getenv("BIC_PUBLIC_URL"); raw != "" {
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return nil, fmt.Errorf("BIC_PUBLIC_URL: expected the server's address such as https://bic.example.com, found %q", excerptArg(compiler.RedactURL(raw)))
-		}
-		cfg.PublicURL = strings.TrimSuffix(u.String(), "/")
+	var err error
+	if cfg.PublicURL, err = publicURL(""); err != nil {
+		return nil, fmt.Errorf("BIC_PUBLIC_URL: %w", err)
 	}
 	if raw := os.Getenv("BIC_SMTP_URL"); raw != "" {
 		smtp, err := notify.ParseSMTPURL(raw)
