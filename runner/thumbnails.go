@@ -3,9 +3,9 @@ package runner
 import (
 	"bytes"
 	"context"
-	"errors"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,6 +79,9 @@ func (w *Worker) thumbnails(ctx context.Context, rel, base *release.Release) {
 		}
 		todo = append(todo, drawn{q: q, key: key})
 	}
+	for _, name := range slices.Sorted(maps.Keys(rel.Dashboards)) {
+		w.chartThumbnails(ctx, rel, base, name)
+	}
 	// The renders read rel while they run: it is written only once they
 	// are all done. The renderer bounds how many run at once (its tabs),
 	// and one waiting for a tab gives up at the budget.
@@ -150,25 +153,76 @@ func (w *Worker) thumbnailJob(ctx context.Context, m *compiler.Manifest, job met
 	if _, ok := rel.Dashboards[name]; !ok {
 		return nil // not a dashboard of this revision's manifest
 	}
-	q := render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: thumbScale}
-	key := q.Key(nil)
-	if old := base.Dashboard(name); old.ThumbnailKey == key && old.Thumbnail != "" && !old.ThumbnailStale {
-		return nil
+	// The dashboard, then each chart alone: whatever the base release or
+	// the render index has for its key already is not drawn again.
+	old := base.Dashboard(name)
+	todo := []render.Request{{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: thumbScale}}
+	if todo[0].Key(nil) == old.ThumbnailKey && old.Thumbnail != "" && !old.ThumbnailStale {
+		todo = todo[:0]
 	}
-	if _, _, ok := w.drawnImage(ctx, key); ok {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, thumbJobBudget)
-	defer cancel()
-	var rec release.Picture
-	if rec.PNG, err = w.thumbnail(ctx, q); err != nil {
-		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			return err // the runner is stopping: another one draws it
+	for _, ref := range rel.Dashboards[name].Charts {
+		_, chart, _ := strings.Cut(ref, "/")
+		q := render.Request{Release: rel, Dashboard: name, Chart: chart, Width: chartThumbWidth, Height: chartThumbHeight, Scale: 1}
+		if th := old.ChartThumbnails[chart]; th.Key == q.Key(nil) && th.PNG != "" && !th.Stale {
+			continue
 		}
-		w.Log.Warn("thumbnail not drawn", "env", job.Env, "dashboard", name, "error", err)
-		rec = release.Picture{Error: err.Error()}
+		todo = append(todo, q)
 	}
-	return release.WritePicture(ctx, w.Storage, release.RenderPrefix+key, rec)
+	drawCtx, cancel := context.WithTimeout(ctx, thumbJobBudget)
+	defer cancel()
+	for _, q := range todo {
+		key := q.Key(nil)
+		if _, _, ok := w.drawnImage(ctx, key); ok {
+			continue
+		}
+		var rec release.Picture
+		if rec.PNG, err = w.thumbnail(drawCtx, q); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err() // the runner is stopping: another one draws it
+			}
+			w.Log.Warn("thumbnail not drawn", "env", job.Env, "dashboard", name, "chart", q.Chart, "error", err)
+			rec = release.Picture{Error: err.Error()}
+		}
+		if err := release.WritePicture(ctx, w.Storage, release.RenderPrefix+key, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The size of a chart's thumbnail: the chart alone, filling the viewport.
+const (
+	chartThumbWidth  = 600
+	chartThumbHeight = 400
+)
+
+// chartThumbnails names in rel each chart's picture of dashboard name,
+// as its thumbnail job drew it (found by its key in the render index) or
+// as the base release has it for the same key. The publish draws none
+// itself: a chart without one keeps the base's, marked stale (a publish
+// with no thumbnail job, such as a dataset's refresh, redraws no chart).
+func (w *Worker) chartThumbnails(ctx context.Context, rel, base *release.Release, name string) {
+	d, old := rel.Dashboards[name], base.Dashboard(name)
+	for _, ref := range d.Charts {
+		_, chart, _ := strings.Cut(ref, "/")
+		q := render.Request{Release: rel, Dashboard: name, Chart: chart, Width: chartThumbWidth, Height: chartThumbHeight, Scale: 1}
+		key := q.Key(nil)
+		th, had := old.ChartThumbnails[chart]
+		switch png, failed, ok := w.drawnImage(ctx, key); {
+		case had && th.Key == key && !th.Stale:
+		case ok && failed == "":
+			th = release.Thumbnail{PNG: png, Key: key}
+		case had:
+			th.Stale = true
+		default:
+			continue
+		}
+		if d.ChartThumbnails == nil {
+			d.ChartThumbnails = map[string]release.Thumbnail{}
+		}
+		d.ChartThumbnails[chart] = th
+	}
+	rel.Dashboards[name] = d
 }
 
 // thumbJobBudget bounds one thumbnail job's drawing: a page that does

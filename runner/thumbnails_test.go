@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"image/png"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -65,8 +66,23 @@ func TestEngineThumbnails(t *testing.T) {
 	if b := img.Bounds(); b.Dx() != 600 || b.Dy() != 400 {
 		t.Errorf("the thumbnail is %dx%d, want 600x400", b.Dx(), b.Dy())
 	}
-	if got := cr.n.Load(); got != 1 {
-		t.Errorf("%d renders for one dashboard, want 1", got)
+	if got := cr.n.Load(); got != 4 {
+		t.Errorf("%d renders for one dashboard of three charts, want 4 (the dashboard, each chart alone)", got)
+	}
+	if len(d.ChartThumbnails) != 3 {
+		t.Fatalf("sales's chart thumbnails: %+v, want its three charts", d.ChartThumbnails)
+	}
+	for chart, th := range d.ChartThumbnails {
+		img, err := png.Decode(bytes.NewReader(e.readBlob(t, th.PNG)))
+		if err != nil {
+			t.Fatalf("chart %s's thumbnail is not a PNG: %v", chart, err)
+		}
+		if b := img.Bounds(); b.Dx() != 600 || b.Dy() != 400 || th.Stale || th.Key == "" {
+			t.Errorf("chart %s's thumbnail: %dx%d, key %q, stale %v; want 600x400, keyed, fresh", chart, b.Dx(), b.Dy(), th.Key, th.Stale)
+		}
+		if rec := drawnRecord(t, e, th.Key); rec.PNG != th.PNG {
+			t.Errorf("chart %s was not drawn by the thumbnail job: the index has %+v", chart, rec)
+		}
 	}
 	// It was drawn by the dashboard's thumbnail job, before the publish,
 	// which found it by its key.
@@ -85,8 +101,11 @@ func TestEngineThumbnails(t *testing.T) {
 	if rel.Dashboards["other"].Thumbnail == "" {
 		t.Error("the new dashboard has no thumbnail")
 	}
-	if got := cr.n.Load(); got != 2 {
-		t.Errorf("%d renders after adding a dashboard, want 2", got)
+	if got := cr.n.Load(); got != 6 {
+		t.Errorf("%d renders after adding a dashboard of one chart, want 6", got)
+	}
+	if got := rel.Dashboards["sales"].ChartThumbnails; !maps.Equal(got, d.ChartThumbnails) {
+		t.Errorf("sales's chart thumbnails after an unrelated change: %+v, want the same %+v", got, d.ChartThumbnails)
 	}
 
 	// A changed page whose drawing fails: published all the same, with the
@@ -99,8 +118,13 @@ func TestEngineThumbnails(t *testing.T) {
 	if got.Title != "Sales, renamed" || got.Thumbnail != d.Thumbnail || !got.ThumbnailStale {
 		t.Errorf("after a failed drawing: title %q, thumbnail %q (stale %v); want the new title with the earlier picture, stale", got.Title, got.Thumbnail, got.ThumbnailStale)
 	}
-	if cr.calls.Load() != 3 {
-		t.Errorf("%d render calls, want 3 (the last failed: once, in the thumbnail job; the publish did not try again)", cr.calls.Load())
+	if cr.calls.Load() != 10 {
+		t.Errorf("%d render calls, want 10 (the last four failed: once each, in the thumbnail job; the publish did not try again)", cr.calls.Load())
+	}
+	for chart, th := range got.ChartThumbnails {
+		if th.PNG != d.ChartThumbnails[chart].PNG || !th.Stale {
+			t.Errorf("chart %s after a failed drawing: %+v, want the earlier picture, stale", chart, th)
+		}
 	}
 	if rec := drawnRecord(t, e, got.ThumbnailKey); rec.PNG != d.Thumbnail {
 		t.Errorf("the stale picture's key leads to %+v, want the earlier PNG", rec)

@@ -77,6 +77,9 @@ func newLoaded(key string, rel *release.Release) *loaded {
 		if d.Thumbnail != "" {
 			l.named[d.Thumbnail] = "image/png"
 		}
+		for _, th := range d.ChartThumbnails {
+			l.named[th.PNG] = "image/png"
+		}
 	}
 	for _, c := range rel.Charts {
 		for _, st := range c.States {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bic-dev/bic/publish/access"
+	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/publish/storage"
 )
 
@@ -81,5 +83,48 @@ func TestImageLinks(t *testing.T) {
 	srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, link(nil, hash, now.Add(time.Hour)), nil))
 	if rec.Code != 404 {
 		t.Errorf("without a secret: %d, want 404", rec.Code)
+	}
+}
+
+// TestChartThumbnails: /e/ENV/thumbs/DASHBOARD/CHART.png serves the chart
+// drawn alone, marks an earlier picture kept as stale, and is 404 for a
+// chart without one.
+func TestChartThumbnails(t *testing.T) {
+	ctx := context.Background()
+	st := fileStore(t)
+	fresh, kept := put(t, st, []byte("\x89PNG fresh")), put(t, st, []byte("\x89PNG kept"))
+	rel := &release.Release{Version: release.Version, Env: "prod", Revision: 3, Dashboards: map[string]release.Dashboard{
+		"sales": {Title: "Sales", Page: put(t, st, []byte("<html>")), ChartThumbnails: map[string]release.Thumbnail{
+			"total":  {PNG: fresh, Key: "k1"},
+			"trends": {PNG: kept, Key: "k0", Stale: true},
+		}},
+	}}
+	blob, err := release.Write(ctx, st, rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := release.Flip(ctx, st, "prod", release.Pointer{Release: blob.Key, Revision: 3}); err != nil {
+		t.Fatal(err)
+	}
+	srv := New(Options{Storage: st})
+	for _, c := range []struct {
+		path, body string
+		code       int
+		stale      bool
+	}{
+		{"/e/prod/thumbs/sales/total.png", "\x89PNG fresh", 200, false},
+		{"/e/prod/thumbs/sales/trends.png", "\x89PNG kept", 200, true},
+		{"/e/prod/thumbs/sales/other.png", "", 404, false},
+		{"/e/prod/thumbs/nope/total.png", "", 404, false},
+		{"/e/prod/thumbs/sales/total", "", 404, false},
+	} {
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, c.path, nil))
+		if rec.Code != c.code || (c.code == 200 && rec.Body.String() != c.body) {
+			t.Errorf("GET %s: %d %q, want %d %q", c.path, rec.Code, rec.Body, c.code, c.body)
+		}
+		if got := rec.Header().Get("X-Bic-Thumbnail-Stale") == "true"; got != c.stale {
+			t.Errorf("GET %s: stale %v, want %v", c.path, got, c.stale)
+		}
 	}
 }

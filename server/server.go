@@ -251,6 +251,8 @@ func (s *Server) match(r *http.Request) (string, func(http.ResponseWriter, *http
 			return routeJSON, s.serveChartJSON, []string{env, rest[2], rest[3]}
 		case rest[0] == "thumbs" && len(rest) == 2 && strings.HasSuffix(rest[1], ".png") && validName(strings.TrimSuffix(rest[1], ".png")):
 			return routeThumb, s.serveThumb, []string{env, strings.TrimSuffix(rest[1], ".png")}
+		case rest[0] == "thumbs" && len(rest) == 3 && validName(rest[1]) && strings.HasSuffix(rest[2], ".png") && validName(strings.TrimSuffix(rest[2], ".png")):
+			return routeThumb, s.serveChartThumb, []string{env, rest[1], strings.TrimSuffix(rest[2], ".png")}
 		case rest[0] == "csv" && len(rest) == 3 && validName(rest[1]) && validName(rest[2]):
 			return routeCSV, s.serveChartCSV, []string{env, rest[1], rest[2]}
 		case rest[0] == "assets":

@@ -69,6 +69,18 @@ type Dashboard struct {
 	Thumbnail      string `json:"thumbnail,omitempty"`
 	ThumbnailKey   string `json:"thumbnail_key,omitempty"`
 	ThumbnailStale bool   `json:"thumbnail_stale,omitempty"`
+	// ChartThumbnails are the dashboard's charts drawn each alone, by
+	// chart name, kept across releases like Thumbnail.
+	ChartThumbnails map[string]Thumbnail `json:"chart_thumbnails,omitempty"`
+}
+
+// Thumbnail is a picture of a chart: its PNG blob, the image key it was
+// drawn from, and whether it is an earlier one, kept because this
+// release's could not be drawn.
+type Thumbnail struct {
+	PNG   string `json:"png"`
+	Key   string `json:"key"`
+	Stale bool   `json:"stale,omitempty"`
 }
 
 // Chart is a chart's data: the state that a viewer who chose nothing sees,
