@@ -52,6 +52,9 @@ type GCReport struct {
 	Records []string
 	// CacheEntries counts the cache entries removed.
 	CacheEntries int64
+	// Ticks and Deliveries count the rows of the schedule and notification
+	// ledgers removed (see metadata.Store.ExpireLedgers).
+	Ticks, Deliveries int64
 }
 
 // GC removes the blobs that nothing keeps. Kept are, with every blob they
@@ -67,7 +70,9 @@ type GCReport struct {
 //     release.ImagePrefix) written within Retention: a thumbnail drawn
 //     for a publish to come, an alert's picture that a link leads to.
 //
-// Release records that served before Retention (other than the current
+// Ticks and notification deliveries older than Retention go from the
+// metadata DB's ledgers (each schedule's latest tick stays). Release
+// records that served before Retention (other than the current
 // pointers' releases) and picture records written before it are removed, and so are cache entries computed
 // before Retention whose blobs no kept release names. Their blobs are
 // kept by this run and removed by the next one, once nothing names them:
@@ -158,6 +163,11 @@ func GC(ctx context.Context, store storage.Store, meta *metadata.Store, opts GCO
 		if opts.DryRun {
 			rep.CacheEntries = int64(len(expiredEntries))
 		} else if rep.CacheEntries, err = meta.DeleteCacheEntries(ctx, expiredEntries, g.cutoff); err != nil {
+			return rep, fmt.Errorf("gc: %w", err)
+		}
+	}
+	if meta != nil && !opts.DryRun {
+		if rep.Ticks, rep.Deliveries, err = meta.ExpireLedgers(ctx, g.cutoff); err != nil {
 			return rep, fmt.Errorf("gc: %w", err)
 		}
 	}

@@ -293,6 +293,9 @@ next run.`,
 				fmt.Fprintf(out, "%s %d release record(s) and %d cache entry(ies) older than %s; the blobs only they named go on the next run.\n",
 					verb, len(rep.Records), rep.CacheEntries, retention)
 			}
+			if rep.Ticks > 0 || rep.Deliveries > 0 {
+				fmt.Fprintf(out, "Removed %d schedule tick(s) and %d notification record(s) older than %s.\n", rep.Ticks, rep.Deliveries, retention)
+			}
 			return nil
 		},
 	}

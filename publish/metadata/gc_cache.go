@@ -68,3 +68,30 @@ func (s *Store) DeleteCacheEntries(ctx context.Context, inputKeys []string, befo
 	}
 	return n, nil
 }
+
+// ExpireLedgers removes what the schedule and notification ledgers no
+// longer need, for bic gc: ticks run before before (each schedule's latest
+// tick stays, since catch-up after downtime starts from it), and
+// deliveries sent or failed before before (a tick's message is redelivered
+// within minutes, never after the retention). It returns how many ticks
+// and deliveries went.
+func (s *Store) ExpireLedgers(ctx context.Context, before time.Time) (ticks, deliveries int64, err error) {
+	if s.readOnly {
+		return 0, 0, fmt.Errorf("%s: %w", s.where, ErrReadOnly)
+	}
+	if s.noTables != nil {
+		return 0, 0, s.noTables
+	}
+	res, err := s.db.ExecContext(ctx, s.dialect.rebind(`DELETE FROM schedule_ticks WHERE done_at IS NOT NULL AND tick < ?
+		AND tick < (SELECT MAX(t.tick) FROM schedule_ticks t WHERE t.env = schedule_ticks.env AND t.kind = schedule_ticks.kind AND t.name = schedule_ticks.name)`), s.dialect.ts(before))
+	if err != nil {
+		return 0, 0, fmt.Errorf("expire schedule ticks: %w", err)
+	}
+	ticks, _ = res.RowsAffected()
+	res, err = s.db.ExecContext(ctx, s.dialect.rebind(`DELETE FROM deliveries WHERE status <> 'sending' AND at < ?`), s.dialect.ts(before))
+	if err != nil {
+		return ticks, 0, fmt.Errorf("expire deliveries: %w", err)
+	}
+	deliveries, _ = res.RowsAffected()
+	return ticks, deliveries, nil
+}
