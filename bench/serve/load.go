@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 )
 
 // The two URLs under load: a chart's JSON and a dashboard page of
@@ -226,7 +228,7 @@ func startNginx(ctx context.Context, dir string, files map[string][2]string) (*n
 			return nil, fmt.Errorf("nginx is not installed (apt-get install -y nginx, or pass -skip-nginx): %w", err)
 		}
 	}
-	addr, err := freeAddr()
+	addr, err := benchkit.FreeAddr()
 	if err != nil {
 		return nil, err
 	}

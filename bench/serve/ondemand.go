@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bic-dev/bic/bench/internal/benchkit"
 )
@@ -71,7 +70,7 @@ func onDemandTimes(ctx context.Context, c config, dir string) (*onDemandResult, 
 		return nil, err
 	}
 	stream := fmt.Sprintf("BENCH_SERVE_%d", time.Now().UnixNano())
-	defer deleteStream(context.WithoutCancel(ctx), c.nats, stream)
+	defer benchkit.DeleteStream(context.WithoutCancel(ctx), c.nats, stream)
 	env := append(benchkit.EmbeddedEnv(), "BIC_NATS_URL="+c.nats, "BIC_NATS_STREAM="+stream)
 
 	// One runner at a time, so that the first has created the metadata
@@ -84,7 +83,7 @@ func onDemandTimes(ctx context.Context, c config, dir string) (*onDemandResult, 
 	}()
 	var metrics []string
 	for i := range onDemandRunners {
-		addr, err := freeAddr()
+		addr, err := benchkit.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -317,18 +316,6 @@ func scrapeAll(ctx context.Context, addrs []string) (benchkit.Scrape, error) {
 		}
 	}
 	return s, nil
-}
-
-// deleteStream removes this run's work-queue stream from the NATS server.
-func deleteStream(ctx context.Context, natsURL, stream string) {
-	nc, err := nats.Connect(natsURL)
-	if err != nil {
-		return
-	}
-	defer nc.Close()
-	if js, err := jetstream.New(nc); err == nil {
-		_ = js.DeleteStream(ctx, stream)
-	}
 }
 
 // natsReachable checks that a NATS server answers at url before anything
