@@ -123,6 +123,11 @@ type Scheduler struct {
 
 	mu        sync.Mutex
 	schedules map[string]Schedule
+	// claimed is, per object (env, kind, name), the latest tick this
+	// scheduler knows to be claimed: ticks only move forward, so while
+	// none falls after it the store is not asked (one query per object and
+	// Interval otherwise).
+	claimed map[string]time.Time
 }
 
 func (s *Scheduler) now() time.Time {
@@ -217,20 +222,51 @@ func (s *Scheduler) enqueue(ctx context.Context, e Env, o due, now time.Time) er
 	if err != nil {
 		return fmt.Errorf("schedule %s %s/%s: %w", o.kind, e.Name, o.name, err)
 	}
+	// No tick after one known to be claimed means none after the latest
+	// claimed, which is no earlier.
+	id := e.Name + "\x00" + o.kind + "\x00" + o.name
+	s.mu.Lock()
+	known, ok := s.claimed[id]
+	s.mu.Unlock()
+	if ok {
+		if _, due := Due(sched, known, now, o.catchup); !due {
+			return nil
+		}
+	}
 	last, err := s.Store.LastTick(ctx, e.Name, o.kind, o.name)
 	if err != nil {
 		return fmt.Errorf("schedule %s %s/%s: %w", o.kind, e.Name, o.name, err)
 	}
 	tick, ok := Due(sched, last, now, o.catchup)
 	if !ok {
+		s.remember(id, last)
 		return nil
 	}
 	t := metadata.Tick{Env: e.Name, Kind: o.kind, Name: o.name, Tick: tick.UTC(), Revision: e.Revision, DryRun: o.dryRun}
 	won, err := s.Store.ClaimTick(ctx, t)
-	if err != nil || !won {
+	if err != nil {
 		return err
 	}
+	s.remember(id, t.Tick) // claimed, by this scheduler or another
+	if !won {
+		return nil
+	}
 	return s.publish(ctx, t)
+}
+
+// remember records tick as claimed for object id, if it is the latest.
+func (s *Scheduler) remember(id string, tick time.Time) {
+	if tick.IsZero() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.claimed == nil {
+		s.claimed = map[string]time.Time{}
+	}
+	if tick.After(s.claimed[id]) {
+		s.claimed[id] = tick
+	}
 }
 
 // publish sends t's message and marks it enqueued. A failure leaves the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,8 +28,9 @@ func TestThreeRunnersOneAlertEveryMinute(t *testing.T) {
 				envs.set(Env{Name: "prod", Revision: 7, Manifest: project(nil, []compiler.Alert{{Name: "orders", Schedule: "* * * * *", Timezone: "UTC"}}, nil, nil)})
 				counting := &countingQueue{Publisher: queue}
 				var scheds []*Scheduler
+				var reads atomic.Int64
 				for _, st := range stores {
-					scheds = append(scheds, &Scheduler{Store: envs.store(st), Queue: counting, Now: clk.Now})
+					scheds = append(scheds, &Scheduler{Store: countingStore{Store: envs.store(st), reads: &reads}, Queue: counting, Now: clk.Now})
 				}
 				got := consume(t, queue)
 				for range 180 {
@@ -38,6 +40,11 @@ func TestThreeRunnersOneAlertEveryMinute(t *testing.T) {
 				msgs := got.wait(t, queue, 60)
 				if len(msgs) != 60 || counting.count() != 60 {
 					t.Fatalf("%d messages consumed, %d published; want 60 and 60", len(msgs), counting.count())
+				}
+				// Each scheduler asks the store for the last tick when one is
+				// due by what it knows, not on every one of its 180 runs.
+				if n := reads.Load(); n > 3*61 {
+					t.Errorf("%d reads of the last tick in 3×180 runs, want at most one per scheduler and minute (183)", n)
 				}
 				sort.Slice(msgs, func(i, j int) bool { return msgs[i].Tick.Before(msgs[j].Tick) })
 				for i, m := range msgs {
@@ -49,6 +56,17 @@ func TestThreeRunnersOneAlertEveryMinute(t *testing.T) {
 			})
 		}
 	}
+}
+
+// countingStore counts the reads of the last tick.
+type countingStore struct {
+	Store
+	reads *atomic.Int64
+}
+
+func (c countingStore) LastTick(ctx context.Context, env, kind, name string) (time.Time, error) {
+	c.reads.Add(1)
+	return c.Store.LastTick(ctx, env, kind, name)
 }
 
 // After a downtime of 15 minutes, catchup latest runs the latest missed
