@@ -153,60 +153,83 @@ func (w *Worker) thumbnailJob(ctx context.Context, m *compiler.Manifest, job met
 	if _, ok := rel.Dashboards[name]; !ok {
 		return nil // not a dashboard of this revision's manifest
 	}
-	// The dashboard, then each chart alone: whatever the base release or
-	// the render index has for its key already is not drawn again.
+	// The dashboard, then its charts' cards (from one more page load):
+	// whatever the base release or the render index has for its key
+	// already is not drawn again.
 	old := base.Dashboard(name)
-	todo := []render.Request{{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: thumbScale}}
-	if todo[0].Key(nil) == old.ThumbnailKey && old.Thumbnail != "" && !old.ThumbnailStale {
-		todo = todo[:0]
-	}
-	for _, ref := range rel.Dashboards[name].Charts {
-		_, chart, _ := strings.Cut(ref, "/")
-		q := render.Request{Release: rel, Dashboard: name, Chart: chart, Width: chartThumbWidth, Height: chartThumbHeight, Scale: 1}
-		if th := old.ChartThumbnails[chart]; th.Key == q.Key(nil) && th.PNG != "" && !th.Stale {
-			continue
-		}
-		todo = append(todo, q)
-	}
+	dash := render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: thumbScale}
+	cells := render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: 1, Cells: true}
 	drawCtx, cancel := context.WithTimeout(ctx, thumbJobBudget)
 	defer cancel()
-	for _, q := range todo {
-		key := q.Key(nil)
+	if key := dash.Key(nil); !(key == old.ThumbnailKey && old.Thumbnail != "" && !old.ThumbnailStale) {
+		if _, _, ok := w.drawnImage(ctx, key); !ok {
+			var rec release.Picture
+			if rec.PNG, err = w.thumbnail(drawCtx, dash); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err() // the runner is stopping: another one draws it
+				}
+				w.Log.Warn("thumbnail not drawn", "env", job.Env, "dashboard", name, "error", err)
+				rec = release.Picture{Error: err.Error()}
+			}
+			if err := release.WritePicture(ctx, w.Storage, release.RenderPrefix+key, rec); err != nil {
+				return err
+			}
+		}
+	}
+	var charts []string
+	for _, ref := range rel.Dashboards[name].Charts {
+		_, chart, _ := strings.Cut(ref, "/")
+		key := cells.CellKey(chart)
+		if th := old.ChartThumbnails[chart]; th.Key == key && th.PNG != "" && !th.Stale {
+			continue
+		}
 		if _, _, ok := w.drawnImage(ctx, key); ok {
 			continue
 		}
+		charts = append(charts, chart)
+	}
+	if len(charts) == 0 {
+		return nil
+	}
+	res, err := w.Renderer.Render(drawCtx, cells)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	for _, chart := range charts {
 		var rec release.Picture
-		if rec.PNG, err = w.thumbnail(drawCtx, q); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err() // the runner is stopping: another one draws it
+		if png, ok := res.Cells[chart]; ok {
+			blob, perr := w.Storage.PutBlob(ctx, bytes.NewReader(png))
+			if perr != nil {
+				return perr
 			}
-			w.Log.Warn("thumbnail not drawn", "env", job.Env, "dashboard", name, "chart", q.Chart, "error", err)
-			rec = release.Picture{Error: err.Error()}
+			rec.PNG = blob.Key
+		} else {
+			why := "not on the page"
+			if err != nil {
+				why = err.Error()
+			}
+			w.Log.Warn("chart thumbnail not drawn", "env", job.Env, "dashboard", name, "chart", chart, "error", why)
+			rec.Error = why
 		}
-		if err := release.WritePicture(ctx, w.Storage, release.RenderPrefix+key, rec); err != nil {
+		if err := release.WritePicture(ctx, w.Storage, release.RenderPrefix+cells.CellKey(chart), rec); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// The size of a chart's thumbnail: the chart alone, filling the viewport.
-const (
-	chartThumbWidth  = 600
-	chartThumbHeight = 400
-)
-
-// chartThumbnails names in rel each chart's picture of dashboard name,
+// chartThumbnails names in rel each chart's picture of dashboard name (its
+// card as the dashboard lays it out at the thumbnail's width),
 // as its thumbnail job drew it (found by its key in the render index) or
 // as the base release has it for the same key. The publish draws none
 // itself: a chart without one keeps the base's, marked stale (a publish
 // with no thumbnail job, such as a dataset's refresh, redraws no chart).
 func (w *Worker) chartThumbnails(ctx context.Context, rel, base *release.Release, name string) {
 	d, old := rel.Dashboards[name], base.Dashboard(name)
+	cells := render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: 1, Cells: true}
 	for _, ref := range d.Charts {
 		_, chart, _ := strings.Cut(ref, "/")
-		q := render.Request{Release: rel, Dashboard: name, Chart: chart, Width: chartThumbWidth, Height: chartThumbHeight, Scale: 1}
-		key := q.Key(nil)
+		key := cells.CellKey(chart)
 		th, had := old.ChartThumbnails[chart]
 		switch png, failed, ok := w.drawnImage(ctx, key); {
 		case had && th.Key == key && !th.Stale:

@@ -30,7 +30,7 @@ const Version = 1
 // Key is for an image of the viewport; Request.Key also covers an image of
 // the whole page height.
 func Key(pageKey string, assets map[string]string, chartDataKeys []string, width, height int, scale float64, chart string) string {
-	return imageKey(pageKey, assets, chartDataKeys, width, height, scale, chart, false)
+	return imageKey(pageKey, assets, chartDataKeys, width, height, scale, chart, false, false)
 }
 
 // Key is the content address (see the function Key) of the image that
@@ -44,10 +44,25 @@ func (q Request) Key(chartDataKeys []string) string {
 		}
 		assets = q.Release.Assets
 	}
-	return imageKey(pageKey, assets, chartDataKeys, q.Width, q.Height, q.Scale, q.Chart, q.Full && q.Chart == "")
+	return imageKey(pageKey, assets, chartDataKeys, q.Width, q.Height, q.Scale, q.Chart, q.Full && q.Chart == "", false)
 }
 
-func imageKey(pageKey string, assets map[string]string, chartDataKeys []string, width, height int, scale float64, chart string, full bool) string {
+// CellKey is the content address of chart's card as Render draws it for
+// q with Cells set: the page, its assets, the width and scale (the page's
+// whole height is drawn, so Height does not count) and the chart.
+func (q Request) CellKey(chart string) string {
+	pageKey := q.PageKey
+	var assets map[string]string
+	if q.Release != nil {
+		if pageKey == "" {
+			pageKey = q.Release.Dashboards[q.Dashboard].Page
+		}
+		assets = q.Release.Assets
+	}
+	return imageKey(pageKey, assets, nil, q.Width, 0, q.Scale, chart, true, true)
+}
+
+func imageKey(pageKey string, assets map[string]string, chartDataKeys []string, width, height int, scale float64, chart string, full, cell bool) string {
 	names := slices.Sorted(maps.Keys(assets))
 	as := make([][2]string, 0, len(names))
 	for _, n := range names {
@@ -69,7 +84,8 @@ func imageKey(pageKey string, assets map[string]string, chartDataKeys []string, 
 		Scale   string      `json:"scale"`
 		Chart   string      `json:"chart"`
 		Full    bool        `json:"full,omitempty"`
-	}{Version, pageKey, as, data, width, height, strconv.FormatFloat(scale, 'g', -1, 64), chart, full}
+		Cell    bool        `json:"cell,omitempty"`
+	}{Version, pageKey, as, data, width, height, strconv.FormatFloat(scale, 'g', -1, 64), chart, full, cell}
 	b, err := json.Marshal(doc)
 	if err != nil {
 		// Strings, ints and a formatted float always encode.

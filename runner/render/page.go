@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"image/png"
 	"math"
 	"strings"
@@ -157,6 +158,9 @@ func drawPage(ctx context.Context, t *tab, u string, req Request) (Result, error
 	if !st.Found {
 		return Result{}, fmt.Errorf("render %s: %w", req.what(), ErrNoChart)
 	}
+	if req.Cells {
+		return drawCells(actx, req, st.Errors)
+	}
 	if len(st.Errors) > 0 {
 		return Result{}, &RenderError{Dashboard: req.Dashboard, Charts: st.Errors}
 	}
@@ -175,6 +179,70 @@ func drawPage(ctx context.Context, t *tab, u string, req Request) (Result, error
 		return fail("read the screenshot", err)
 	}
 	return Result{PNG: b, Width: cfg.Width, Height: cfg.Height}, nil
+}
+
+// cellsJS lists each chart's card on the page, in CSS pixels from the
+// document's top left.
+const cellsJS = `Array.from(document.querySelectorAll('section.bic-cell[data-chart]')).map(el => {
+  const r = el.getBoundingClientRect();
+  return {chart: el.dataset.chart, x: r.left + window.scrollX, y: r.top + window.scrollY, w: r.width, h: r.height};
+})`
+
+type cellRect struct {
+	Chart string  `json:"chart"`
+	X     float64 `json:"x"`
+	Y     float64 `json:"y"`
+	W     float64 `json:"w"`
+	H     float64 `json:"h"`
+}
+
+// drawCells screenshots the whole page once and crops each chart's card
+// from it; the charts in failed (in error) get no picture, and the
+// RenderError returned with the others names them.
+func drawCells(ctx context.Context, req Request, failed []ChartError) (Result, error) {
+	b, err := chromedp.Run(ctx, fullScreenshot(req.Width))
+	if err != nil {
+		return Result{}, fmt.Errorf("render %s: screenshot: %w", req.what(), err)
+	}
+	rects, err := chromedp.Run(ctx, chromedp.Evaluate[[]cellRect](cellsJS))
+	if err != nil {
+		return Result{}, fmt.Errorf("render %s: read the charts' places: %w", req.what(), err)
+	}
+	page, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		return Result{}, fmt.Errorf("render %s: read the screenshot: %w", req.what(), err)
+	}
+	sub, ok := page.(interface {
+		SubImage(image.Rectangle) image.Image
+	})
+	if !ok {
+		return Result{}, fmt.Errorf("render %s: the screenshot cannot be cropped (%T)", req.what(), page)
+	}
+	bad := map[string]bool{}
+	for _, f := range failed {
+		bad[f.Chart] = true
+	}
+	// The screenshot's pixels per CSS pixel: the device scale.
+	k := float64(page.Bounds().Dx()) / float64(req.Width)
+	res := Result{PNG: b, Width: page.Bounds().Dx(), Height: page.Bounds().Dy(), Cells: map[string][]byte{}}
+	for _, c := range rects {
+		if bad[c.Chart] || c.W < 1 || c.H < 1 {
+			continue
+		}
+		r := image.Rect(int(math.Floor(c.X*k)), int(math.Floor(c.Y*k)), int(math.Ceil((c.X+c.W)*k)), int(math.Ceil((c.Y+c.H)*k))).Intersect(page.Bounds())
+		if r.Empty() {
+			continue
+		}
+		var out bytes.Buffer
+		if err := png.Encode(&out, sub.SubImage(r)); err != nil {
+			return Result{}, fmt.Errorf("render %s: crop chart %s: %w", req.what(), c.Chart, err)
+		}
+		res.Cells[c.Chart] = out.Bytes()
+	}
+	if len(failed) > 0 {
+		return res, &RenderError{Dashboard: req.Dashboard, Charts: failed}
+	}
+	return res, nil
 }
 
 // fullScreenshot captures the page's whole height at the viewport's width.

@@ -251,7 +251,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) (Result, error) {
 			if err == nil || !browserGone(b, err) {
 				used, usedIn = t, b
 				if err != nil {
-					return Result{}, err
+					return res, err // with Cells, those that drew
 				}
 				res.Took = time.Since(start)
 				return res, nil
@@ -306,6 +306,11 @@ type Request struct {
 	Scale float64
 	// Full draws the whole height of the page instead of the viewport.
 	Full bool
+	// Cells draws the whole page once (its full height at Width) and
+	// returns each chart's card cropped as the page lays it out, in
+	// Result.Cells: every chart's thumbnail from one page load. Chart must
+	// be empty.
+	Cells bool
 }
 
 // maxSide bounds an image's side in CSS pixels.
@@ -324,6 +329,8 @@ func (q *Request) check() error {
 		return fmt.Errorf("render %s: size %d×%d is not within 1–%d", q.what(), q.Width, q.Height, maxSide)
 	case q.Scale < 0.25 || q.Scale > 4:
 		return fmt.Errorf("render %s: scale %g is not within 0.25–4", q.what(), q.Scale)
+	case q.Cells && q.Chart != "":
+		return fmt.Errorf("render %s: cells are drawn from the whole dashboard, not one chart", q.what())
 	}
 	return nil
 }
@@ -344,4 +351,8 @@ type Result struct {
 	// Blocked lists what the page asked for outside its bundle; the
 	// browser refused each.
 	Blocked []string
+	// Cells are, with Request.Cells, the PNG of each chart's card by
+	// chart name (PNG is then the whole page); a chart in error has none
+	// (the RenderError returned with them names it).
+	Cells map[string][]byte
 }
