@@ -8,12 +8,32 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/bic-dev/bic/compiler/superset"
 )
+
+// envRefRe finds the ${env:NAME} references the user must set.
+var envRefRe = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// envRefs lists the environment variables a file refers to, once each.
+func envRefs(b []byte) []string {
+	var out []string
+	for _, m := range envRefRe.FindAllSubmatch(b, -1) {
+		if v := string(m[1]); !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// projectNameRe is what a project's name must be (schema/bic.cue #Name).
+var projectNameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -58,6 +78,9 @@ validates, 1 when the export cannot be read, the project does not validate or
 (with --strict) there are warnings, 2 for usage errors, 3 when writing fails.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !projectNameRe.MatchString(project) {
+				return usageErrorf("--project %q is not a bic name: lower-case letters, digits and _, starting with a letter", project)
+			}
 			if err := checkOutDir(out, force); err != nil {
 				return err
 			}
@@ -108,7 +131,11 @@ validates, 1 when the export cannot be read, the project does not validate or
 			if vres.Diagnostics.HasErrors(false) {
 				return &exitError{code: exitInvalid, err: errors.New("the imported project does not validate; please report this with the export")}
 			}
-			fmt.Fprintf(stdout, "%s is valid; next: review it, set the ${env:…} variables of bic.yaml and run bic validate %s\n", out, out)
+			next := "review it"
+			if vars := envRefs(res.Files["bic.yaml"]); len(vars) > 0 {
+				next += ", set " + strings.Join(vars, ", ")
+			}
+			fmt.Fprintf(stdout, "%s is valid; next: %s, and run bic validate %s\n", out, next, out)
 			return nil
 		},
 	}

@@ -83,7 +83,7 @@ func TestImportSuperset(t *testing.T) {
 		{name: "zip", args: []string{"--out", "{out}", zipPath}, code: 0,
 			stdout: "Slack Dashboard: dashboards/slack_dashboard.yaml, 7 of 9 charts translated, 2 warned", stderr: `viz_type "chord"`, written: true, validate: true},
 		{name: "strict", args: []string{"--strict", "--out", "{out}", supersetExamples}, code: exitInvalid,
-			stderr: "6 warning(s) and --strict: nothing written"},
+			stderr: "8 warning(s) and --strict: nothing written"},
 		{name: "not empty", args: []string{"--out", "{out}", supersetExamples}, prepare: func(out string) {
 			os.MkdirAll(out, 0o755)
 			os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644)
@@ -93,6 +93,8 @@ func TestImportSuperset(t *testing.T) {
 			os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644)
 		}, code: 0, written: true, validate: true},
 		{name: "unsafe zip", args: []string{"--out", "{out}", evilZip}, code: exitInvalid, stderr: `unsafe archive: entry "dashboard_export_20240101T000000/../../outside.yaml": ".." in the path`},
+		{name: "project name", args: []string{"--project", "My Shop", "--out", "{out}", supersetExamples}, code: exitUsage, stderr: `--project "My Shop" is not a bic name`},
+		{name: "project", args: []string{"--project", "shop", "--out", "{out}", supersetExamples}, code: 0, stdout: "is valid; next: review it, and run bic validate", written: true, validate: true},
 		{name: "missing export", args: []string{"--out", "{out}", filepath.Join(tmp, "nope.zip")}, code: exitUsage, stderr: "export:"},
 		{name: "not an export", args: []string{"--out", "{out}", t.TempDir()}, code: exitInvalid, stderr: "no metadata.yaml found"},
 	} {
@@ -120,8 +122,8 @@ func TestImportSuperset(t *testing.T) {
 				t.Error("a file was written outside --out")
 			}
 			if c.validate {
-				if code, _, stderr := runImport(t, "validate", out); code != 0 {
-					t.Errorf("bic validate %s: exit %d\n%s", out, code, stderr)
+				if code, _, stderr := runImport(t, "validate", "--strict", out); code != 0 {
+					t.Errorf("bic validate --strict %s: exit %d\n%s", out, code, stderr)
 				}
 			}
 		})

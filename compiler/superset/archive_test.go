@@ -129,6 +129,7 @@ func TestBadFiles(t *testing.T) {
 		want  string
 	}{
 		{"not an export", map[string]string{"charts/a.yaml": "a: 1\n"}, "no metadata.yaml found"},
+		{"before 1.0", map[string]string{"dashboard_export.json": `{"dashboards": [{"__Dashboard__": {"dashboard_title": "x"}}]}`}, "dashboard_export.json: this is a dashboard export of Superset before 1.0"},
 		{"syntax", map[string]string{"metadata.yaml": "version: 1.0.0\n", "charts/a.yaml": "slice_name: a\nparams: {x: [1, 2}\n"}, "charts/a.yaml:2:"},
 		{"duplicate key", map[string]string{"metadata.yaml": "version: 1.0.0\n", "datasets/db/t.yaml": "table_name: a\ntable_name: b\n"}, `datasets/db/t.yaml:2:1: invalid YAML: mapping key "table_name" already defined`},
 		{"a list", map[string]string{"metadata.yaml": "version: 1.0.0\n", "dashboards/d.yaml": "- a\n- b\n"}, "dashboards/d.yaml:1:1: expected a mapping, found a list"},

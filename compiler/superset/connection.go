@@ -32,7 +32,9 @@ func (im *importer) translateDatabase(d *doc) *connection {
 	raw := str(d.root, "sqlalchemy_uri")
 	u, err := url.Parse(raw)
 	scheme := ""
-	if err == nil {
+	if err == nil && u.Opaque == "" && !strings.Contains(u.Path, "@") {
+		// A URI whose user info did not parse as such (postgresql:/u:p@h)
+		// could put a password anywhere: it is not read.
 		scheme = strings.ToLower(u.Scheme)
 	}
 	driver, _, _ := strings.Cut(scheme, "+")
@@ -154,13 +156,14 @@ func setKey(n node, key string, v any) node {
 // description.
 func redactedURI(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" {
-		return ""
+	if err != nil || u.Scheme == "" || u.Opaque != "" || strings.Contains(u.Path, "@") {
+		return "" // "scheme:rest" may hold anything, a password too
 	}
 	if u.User != nil {
 		u.User = url.User(u.User.Username())
 	}
 	u.RawQuery = ""
 	u.Fragment = ""
-	return u.String()
+	// Superset's mask of a password, wherever a mangled URI puts it.
+	return strings.ReplaceAll(u.String(), "XXXXXXXXXX", "…")
 }

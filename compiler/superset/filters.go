@@ -80,6 +80,9 @@ func (im *importer) condition(c *chart, subject any, op string, value any) (msg 
 	w.set("dimension", dm.name)
 	switch op {
 	case "IS TRUE", "IS FALSE":
+		if dm.typ != "boolean" {
+			return fmt.Sprintf("the filter %s needs a boolean column, and %q is a %s one; left out", op, col, dm.typ)
+		}
 		w.set("op", "=")
 		w.set("value", op == "IS TRUE")
 		c.where = append(c.where, w)
@@ -215,7 +218,7 @@ func timeRange(s string) (bic, msg string) {
 	if m := dateAddRe.FindStringSubmatch(s); m != nil {
 		return "last_" + m[1] + "_" + strings.ToLower(m[2]) + "s", ""
 	}
-	from, to, ok := strings.Cut(s, " : ")
+	from, to, ok := strings.Cut(s, " :")
 	if !ok {
 		return "", fmt.Sprintf("time range %q has no bic equivalent; left out", s)
 	}

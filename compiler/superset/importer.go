@@ -203,6 +203,13 @@ func (im *importer) result() *Result {
 		}
 		return a.Column < b.Column
 	})
-	r.Warnings = im.warnings
+	// A chart on two dashboards is translated twice; say each thing once.
+	seen := map[Warning]bool{}
+	for _, w := range im.warnings {
+		if !seen[w] {
+			seen[w] = true
+			r.Warnings = append(r.Warnings, w)
+		}
+	}
 	return r
 }

@@ -1,6 +1,7 @@
 package superset
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -125,7 +126,7 @@ type bundle struct {
 var exportKinds = []string{"databases", "datasets", "charts", "dashboards"}
 
 func readBundle(ctx context.Context, fsys fs.FS, lim Limits) (*bundle, error) {
-	var files []string
+	var files, jsonFiles []string
 	entries := 0
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -149,6 +150,8 @@ func readBundle(ctx context.Context, fsys fs.FS, lim Limits) (*bundle, error) {
 		}
 		if ext := path.Ext(p); ext == ".yaml" || ext == ".yml" {
 			files = append(files, p)
+		} else if ext == ".json" {
+			jsonFiles = append(jsonFiles, p)
 		}
 		return nil
 	})
@@ -157,6 +160,12 @@ func readBundle(ctx context.Context, fsys fs.FS, lim Limits) (*bundle, error) {
 	}
 	sort.Strings(files)
 	b := &bundle{root: findRoot(files)}
+	if b.root == "" && len(jsonFiles) > 0 {
+		// Superset before 1.0 exported dashboards as one JSON file.
+		if data, err := readLimited(fsys, jsonFiles[0], lim.MaxFileSize); err == nil && bytes.Contains(data, []byte("__Dashboard__")) {
+			return nil, &Error{File: jsonFiles[0], Msg: "this is a dashboard export of Superset before 1.0 (one JSON file); export the dashboards again from Superset 1.0 or later, which writes metadata.yaml and one YAML file per object"}
+		}
+	}
 	if b.root == "" {
 		return nil, &Error{Msg: "no metadata.yaml found: this is not a Superset export (Superset 1.0 or later writes metadata.yaml, databases/, datasets/, charts/ and dashboards/)"}
 	}
