@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/bic-dev/bic/runner"
 	"github.com/bic-dev/bic/runner/render"
@@ -142,4 +143,35 @@ func drawnRecord(t *testing.T, e *engine, imageKey string) (rec struct{ PNG, Err
 		t.Fatalf("the render index for %s: %v", imageKey, err)
 	}
 	return rec
+}
+
+// TestEngineThumbnailsLate: a thumbnail job that runs past its revision's
+// drawing time draws nothing, so a revision of many dashboards is not held
+// back: the publish draws the dashboard within its own budget, and the
+// charts go without pictures until a later revision.
+func TestEngineThumbnailsLate(t *testing.T) {
+	t.Setenv("BIC_CHROME", servicetest.Chrome(t))
+	e := newEngine(t)
+	rend, err := render.New(context.Background(), render.Options{Storage: e.storage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rend.Close() })
+	cr := &countingRenderer{r: rend}
+	dir := engineDir(t, nil)
+	e.worker(t, dir, "w1", func(w *runner.Worker) {
+		w.Renderer = cr
+		w.Now = func() time.Time { return time.Now().Add(3 * time.Minute) }
+	})
+	e.waitFor(t, "prod", e.apply(t, dir, "prod", ""))
+	d := e.current(t, "prod").Dashboards["sales"]
+	if d.Thumbnail == "" || d.ThumbnailStale || len(d.ChartThumbnails) != 0 {
+		t.Errorf("sales: thumbnail %q (stale %v), %d chart thumbnails; want the publish's own picture and no chart's", d.Thumbnail, d.ThumbnailStale, len(d.ChartThumbnails))
+	}
+	if got := cr.calls.Load(); got != 1 {
+		t.Errorf("%d renders, want 1 (the publish's)", got)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "renders", d.ThumbnailKey)); !os.IsNotExist(err) {
+		t.Errorf("the late thumbnail job recorded a picture: %v", err)
+	}
 }
