@@ -7,7 +7,8 @@
 // own headless Chromium. It prints a markdown table: thumbnail jobs, the
 // time from the first one's start to the last one's end, thumbnails per
 // second (and the ratio to one runner), each job's median and slowest
-// time, and the peak memory of the runners' browsers.
+// time, and the peak memory of the runners' browsers. Before that it
+// times the screenshots of examples/shop's dashboards with a warm browser.
 //
 //	go run ./bench/thumbs -dashboards 30
 package main
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +34,7 @@ import (
 	"github.com/bic-dev/bic/publish/metadata"
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/publish/storage"
+	"github.com/bic-dev/bic/runner/render"
 )
 
 type config struct {
@@ -73,6 +76,11 @@ func main() {
 		c.bic = bin
 	}
 	load0 := loadAverage()
+	fmt.Fprintf(os.Stderr, "%s  examples/shop: screenshots with a warm browser\n", time.Now().UTC().Format("15:04:05"))
+	shots, err := screenshotLatency(ctx, c)
+	if err != nil {
+		log.Fatal(err)
+	}
 	var results []result
 	for _, n := range c.runners {
 		fmt.Fprintf(os.Stderr, "%s  %d dashboards, %d runner(s)\n", time.Now().UTC().Format("15:04:05"), c.dashboards, n)
@@ -82,7 +90,96 @@ func main() {
 		}
 		results = append(results, r)
 	}
+	printShots(os.Stdout, shots)
 	print(os.Stdout, c, results, load0, loadAverage())
+}
+
+// shot is one examples/shop dashboard's screenshot times, warm browser.
+type shot struct {
+	dashboard       string
+	charts          int
+	viewport, cells []time.Duration // median of each is reported
+}
+
+// screenshotRuns is how many times each picture is drawn after a first,
+// warming one.
+const screenshotRuns = 7
+
+// screenshotLatency applies examples/shop as it is (embedded defaults, no
+// pictures drawn: BIC_THUMBNAILS=off), then draws each dashboard with a
+// renderer of this process, warm: the thumbnail (1200×800 at scale 0.5)
+// and the whole page with every chart's card cropped (Cells).
+func screenshotLatency(ctx context.Context, c config) ([]shot, error) {
+	dir, err := os.MkdirTemp("", "bic-bench-shots-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if err := benchkit.CopyProject(c.shop, dir); err != nil {
+		return nil, err
+	}
+	apply := exec.CommandContext(ctx, c.bic, "apply", "-p", dir, "--auto-approve", "--wait")
+	apply.Env = append(benchkit.EmbeddedEnv(), "BIC_THUMBNAILS=off")
+	if out, err := apply.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("bic apply --wait: %w\n%s", err, out)
+	}
+	objects, err := storage.Open(ctx, "file://"+filepath.Join(dir, ".bic", "artifacts"))
+	if err != nil {
+		return nil, err
+	}
+	defer objects.Close()
+	rel, _, err := release.Current(ctx, objects, "prod")
+	if err != nil {
+		return nil, err
+	}
+	r, err := render.New(ctx, render.Options{Storage: objects, ChromePath: c.chrome})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var out []shot
+	for _, name := range slices.Sorted(maps.Keys(rel.Dashboards)) {
+		s := shot{dashboard: name, charts: len(rel.Dashboards[name].Charts)}
+		for _, cells := range []bool{false, true} {
+			q := render.Request{Release: rel, Dashboard: name, Width: 1200, Height: 800, Scale: 0.5}
+			if cells {
+				q.Scale, q.Cells = 1, true
+			}
+			for i := range screenshotRuns + 1 {
+				start := time.Now()
+				if _, err := r.Render(ctx, q); err != nil {
+					return nil, fmt.Errorf("draw %s: %w", name, err)
+				}
+				if i == 0 {
+					continue // warms the browser, the tab and the page's assets
+				}
+				if cells {
+					s.cells = append(s.cells, time.Since(start))
+				} else {
+					s.viewport = append(s.viewport, time.Since(start))
+				}
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func printShots(w io.Writer, shots []shot) {
+	fmt.Fprintf(w, "examples/shop, a warm browser, median of %d (load average %s)\n\n", screenshotRuns, loadAverage())
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
+	fmt.Fprintln(tw, "dashboard\tcharts\tthumbnail (1200×800 at 0.5)\twhole page + every chart's card")
+	for _, s := range shots {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", s.dashboard, s.charts, benchkit.Dur(median(s.viewport)), benchkit.Dur(median(s.cells)))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
 }
 
 type result struct {
