@@ -66,9 +66,10 @@ type Worker struct {
 	// message acknowledged: the tests kill a runner there.
 	AfterTick func(kind, name string)
 
-	pool    *connPool
-	queries atomic.Int64
-	claims  atomic.Int64
+	initOnce sync.Once
+	pool     *connPool
+	queries  atomic.Int64
+	claims   atomic.Int64
 
 	assetsMu  sync.Mutex
 	assetKeys map[string]string // the assets' blobs, once stored
@@ -77,7 +78,11 @@ type Worker struct {
 // Queries is how many queries this worker sent to warehouses.
 func (w *Worker) Queries() int64 { return w.queries.Load() }
 
-func (w *Worker) init() {
+func (w *Worker) init() { w.initOnce.Do(w.setDefaults) }
+
+// setDefaults fills in what the worker's fields leave out, once: Run,
+// ServeOnDemand and EvaluateAlert may start together on one Worker.
+func (w *Worker) setDefaults() {
 	if w.Concurrency <= 0 {
 		w.Concurrency = 4
 	}
