@@ -134,6 +134,8 @@ func TestBadFiles(t *testing.T) {
 		{"duplicate key", map[string]string{"metadata.yaml": "version: 1.0.0\n", "datasets/db/t.yaml": "table_name: a\ntable_name: b\n"}, `datasets/db/t.yaml:2:1: invalid YAML: mapping key "table_name" already defined`},
 		{"a list", map[string]string{"metadata.yaml": "version: 1.0.0\n", "dashboards/d.yaml": "- a\n- b\n"}, "dashboards/d.yaml:1:1: expected a mapping, found a list"},
 		{"alias bomb", map[string]string{"metadata.yaml": "version: 1.0.0\n", "charts/a.yaml": laughs()}, "values once its aliases are followed"},
+		{"deep brackets", map[string]string{"metadata.yaml": "version: 1.0.0\n", "charts/a.yaml": "a: " + strings.Repeat("[", 1_000_000)}, "charts/a.yaml:1:204: invalid YAML: brackets nested deeper than 200 levels"},
+		{"deep blocks", map[string]string{"metadata.yaml": "version: 1.0.0\n", "charts/a.yaml": deepBlocks(250)}, "invalid YAML: nested deeper than 200 levels"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			fsys := fstest.MapFS{}
@@ -162,5 +164,15 @@ func laughs() string {
 		}
 		b.WriteString("]\n")
 	}
+	return b.String()
+}
+
+// deepBlocks is a YAML mapping nested n levels deep by indentation.
+func deepBlocks(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		b.WriteString(strings.Repeat(" ", i) + "a:\n")
+	}
+	b.WriteString(strings.Repeat(" ", n) + "b: 1\n")
 	return b.String()
 }

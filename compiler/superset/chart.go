@@ -62,17 +62,15 @@ var grains = map[string]string{
 	"1969-12-28T00:00:00Z/P1W": "week", "1969-12-29T00:00:00Z/P1W": "week", "P1W/1970-01-03T00:00:00Z": "week", "P1W/1970-01-04T00:00:00Z": "week",
 }
 
-// chartWarn is a reason a chart cannot be imported.
+// chartWarn is why a chart cannot be imported, and where in its file.
 type chartWarn struct {
 	path, msg string
 }
 
-func (e *chartWarn) Error() string { return e.msg }
-
 // translateChart builds a chart from charts/NAME.yaml for a dashboard.
 // It returns a chartWarn when the chart cannot be translated at all; lesser
 // losses are warnings and the chart is kept.
-func (im *importer) translateChart(d *doc, title string) (*chart, error) {
+func (im *importer) translateChart(d *doc, title string) (*chart, *chartWarn) {
 	viz := str(d.root, "viz_type")
 	params := mapping(d.root, "params")
 	if params == nil {
@@ -240,6 +238,9 @@ func (im *importer) translateChart(d *doc, title string) (*chart, error) {
 				warn("params.compare_lag", "compares with %v periods back; bic compares with the previous period only, so the comparison is left out", n)
 			}
 		}
+	}
+	if c.desc == "" && typ == "big_number" {
+		c.desc = strings.TrimSpace(str(params, "subheader")) // the text under the number
 	}
 	c.options = chartOptions(viz, params)
 	lostFeatures(params, warn)

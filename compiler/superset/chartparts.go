@@ -146,7 +146,7 @@ func chartOptions(viz string, p map[string]any) node {
 	if _, ok := p["show_legend"]; ok {
 		o.set("legend", truthy(p, "show_legend"))
 	}
-	for _, k := range []string{"show_labels", "show_value", "show_values"} {
+	for _, k := range []string{"show_labels", "show_value", "show_values", "show_bar_value"} {
 		if _, ok := p[k]; ok {
 			o.set("labels", truthy(p, k))
 			break

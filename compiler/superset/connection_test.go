@@ -18,6 +18,7 @@ func TestConnections(t *testing.T) {
 		{"postgresql://bi:hunter2@db.example.com:6543/shop?sslmode=verify-full", "password: \"${env:DB_PASSWORD}\"", ""},
 		{"postgresql+psycopg2://bi:XXXXXXXXXX@db/shop", "host: db", ""},
 		{"redshift+psycopg2://bi:hunter2@cluster.example.com:5439/dev", "type: postgres", "speaks the PostgreSQL protocol"},
+		{"cockroachdb://root@crdb:26257/defaultdb", "port: 26257", "speaks the PostgreSQL protocol"},
 		{"duckdb:///data/local.duckdb", "path: data/local.duckdb", ""},
 		{"snowflake://BI:hunter2@acct-1/DB/SCHEMA?warehouse=WH", "account: acct-1", ""},
 		{"bigquery://my-project/my_dataset", "credentials_json: \"${env:DB_CREDENTIALS}\"", "does not export BigQuery credentials"},

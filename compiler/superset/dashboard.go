@@ -81,14 +81,10 @@ func (im *importer) translateDashboard(d *doc) *dashboard {
 			if t == "" {
 				t = str(src.root, "slice_name")
 			}
-			c, err := im.translateChart(src, t)
-			if err != nil {
+			c, cw := im.translateChart(src, t)
+			if cw != nil {
 				db.stats.Warned++
-				path := "params"
-				if cw, ok := err.(*chartWarn); ok {
-					path = cw.path
-				}
-				im.warn(src, path, fmt.Sprintf("chart %q", str(src.root, "slice_name")), err.Error()+fmt.Sprintf(" (on dashboard %q)", title))
+				im.warn(src, cw.path, fmt.Sprintf("chart %q", str(src.root, "slice_name")), cw.msg+fmt.Sprintf(" (on dashboard %q)", title))
 				return nil
 			}
 			db.stats.Translated++

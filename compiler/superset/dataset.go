@@ -176,6 +176,8 @@ func (m *metric) setFormat(d3 string) {
 		if n, err := strconv.Atoi(sm[1]); err == nil && n <= 10 {
 			m.decimals, m.hasDecimals = n, true
 		}
+	} else if strings.HasSuffix(d3, "d") {
+		m.decimals, m.hasDecimals = 0, true // integers, such as ",d"
 	}
 }
 

@@ -132,14 +132,10 @@ func (im *importer) orphanCharts(placed map[string]bool) {
 	for _, d := range docs {
 		db.stats.Charts++
 		t := str(d.root, "slice_name")
-		c, err := im.translateChart(d, t)
-		if err != nil {
+		c, cw := im.translateChart(d, t)
+		if cw != nil {
 			db.stats.Warned++
-			path := "params"
-			if cw, ok := err.(*chartWarn); ok {
-				path = cw.path
-			}
-			im.warn(d, path, fmt.Sprintf("chart %q", t), err.Error())
+			im.warn(d, cw.path, fmt.Sprintf("chart %q", t), cw.msg)
 			continue
 		}
 		db.stats.Translated++

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -14,6 +15,11 @@ import (
 // maxValues bounds the values one file may expand to once its aliases are
 // followed, so a "billion laughs" file is refused instead of exhausting memory.
 const maxValues = 1_000_000
+
+// maxNesting bounds how deep a file's values nest. The parser's time grows
+// with the square of the nesting of brackets, so they are counted before
+// it runs (as the compiler does for project files).
+const maxNesting = 200
 
 // doc is one parsed export file: its values as plain Go values (map[string]any,
 // []any, string, int64, float64, bool, nil) and the position of each value by
@@ -44,6 +50,9 @@ func (d *doc) at(path string) (int, int) {
 
 // parseDoc parses one YAML file holding one mapping.
 func parseDoc(file string, data []byte) (*doc, error) {
+	if line, col, deep := bracketsTooDeep(data); deep {
+		return nil, &Error{File: file, Line: line, Column: col, Msg: fmt.Sprintf("invalid YAML: brackets nested deeper than %d levels", maxNesting)}
+	}
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, yamlError(file, err)
@@ -63,7 +72,7 @@ func parseDoc(file string, data []byte) (*doc, error) {
 		return nil, &Error{File: file, Msg: "file is empty"}
 	}
 	c := &converter{d: d, anchors: map[string]anchored{}}
-	v, err := c.value(body, "")
+	v, err := c.value(body, "", 0)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +129,10 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-func (c *converter) value(n ast.Node, path string) (any, error) {
+func (c *converter) value(n ast.Node, path string, depth int) (any, error) {
+	if depth > maxNesting {
+		return nil, &Error{File: c.d.file, Line: line(n), Column: column(n), Msg: fmt.Sprintf("invalid YAML: nested deeper than %d levels", maxNesting)}
+	}
 	c.size++
 	if c.size > maxValues {
 		return nil, &Error{File: c.d.file, Line: line(n), Column: column(n), Msg: fmt.Sprintf("the file expands to more than %d values", maxValues)}
@@ -150,10 +162,10 @@ func (c *converter) value(n ast.Node, path string) (any, error) {
 	case *ast.BoolNode:
 		return n.Value, nil
 	case *ast.TagNode:
-		return c.value(n.Value, path)
+		return c.value(n.Value, path, depth)
 	case *ast.AnchorNode:
 		before := c.size
-		v, err := c.value(n.Value, path)
+		v, err := c.value(n.Value, path, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -170,13 +182,13 @@ func (c *converter) value(n ast.Node, path string) (any, error) {
 		}
 		return a.v, nil
 	case *ast.MappingNode:
-		return c.mapping(n.Values, path)
+		return c.mapping(n.Values, path, depth)
 	case *ast.MappingValueNode:
-		return c.mapping([]*ast.MappingValueNode{n}, path)
+		return c.mapping([]*ast.MappingValueNode{n}, path, depth)
 	case *ast.SequenceNode:
 		out := make([]any, 0, len(n.Values))
 		for i, item := range n.Values {
-			v, err := c.value(item, join(path, strconv.Itoa(i)))
+			v, err := c.value(item, join(path, strconv.Itoa(i)), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -187,11 +199,11 @@ func (c *converter) value(n ast.Node, path string) (any, error) {
 	return nil, &Error{File: c.d.file, Line: line(n), Column: column(n), Msg: fmt.Sprintf("unsupported YAML node %s", n.Type())}
 }
 
-func (c *converter) mapping(values []*ast.MappingValueNode, path string) (any, error) {
+func (c *converter) mapping(values []*ast.MappingValueNode, path string, depth int) (any, error) {
 	out := make(map[string]any, len(values))
 	for _, mv := range values {
 		if mk, ok := mv.Key.(*ast.MappingKeyNode); ok && mk.IsMergeKey() || mv.Key.Type() == ast.MergeKeyType {
-			v, err := c.value(mv.Value, path)
+			v, err := c.value(mv.Value, path, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -220,13 +232,34 @@ func (c *converter) mapping(values []*ast.MappingValueNode, path string) (any, e
 			return nil, &Error{File: c.d.file, Line: line(mv.Key), Column: column(mv.Key), Msg: fmt.Sprintf("duplicate key %q", key)}
 		}
 		c.d.pos[join(path, key)] = [2]int{line(mv.Key), column(mv.Key)}
-		v, err := c.value(mv.Value, join(path, key))
+		v, err := c.value(mv.Value, join(path, key), depth+1)
 		if err != nil {
 			return nil, err
 		}
 		out[key] = v
 	}
 	return out, nil
+}
+
+// bracketsTooDeep reports where data first opens more than maxNesting
+// brackets it has not closed. Brackets in strings count too, so no quoting
+// hides them; only an unbalanced text of so many brackets is refused for it.
+func bracketsTooDeep(data []byte) (line, col int, deep bool) {
+	depth, lineStart := 0, 0
+	line = 1
+	for i, c := range data {
+		switch c {
+		case '\n':
+			line, lineStart = line+1, i+1
+		case '[', '{':
+			if depth++; depth > maxNesting {
+				return line, utf8.RuneCount(data[lineStart:i]) + 1, true
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return 0, 0, false
 }
 
 func kindOf(v any) string {
