@@ -4,7 +4,7 @@ build:
 	go build -o bic ./cmd/bic
 
 test:
-	go test -race -count=1 ./...
+	go test -race -count=1 -timeout 30m ./...
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"
@@ -16,6 +16,7 @@ bench:
 	go build -o /tmp/bic ./cmd/bic
 	go run ./bench/validate -bic /tmp/bic
 	go run ./bench/apply
+	go run ./bench/thumbs
 	go test -run '^$$' -bench 'PlanChart' ./compiler
 	go test -run '^$$' -bench 'Encoders' ./runner/result
 

@@ -1,6 +1,8 @@
 package compiler
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -50,5 +52,26 @@ func TestSyntheticProjectCompiles(t *testing.T) {
 	}
 	if got := len(res.Manifest.Charts); got != 120 {
 		t.Fatalf("charts = %d, want 120", got)
+	}
+}
+
+// BenchmarkCompileWarm compiles the large synthetic project with a filled
+// cache after editing one dashboard each time: `bic validate` after a save.
+func BenchmarkCompileWarm(b *testing.B) {
+	c := newTestCompiler(b)
+	fsys := synthFS(synth.Large)
+	cache := newMemCache()
+	mustCompile(b, c.WithCache(cache), fsys)
+	const edited = "dashboards/dash_0500.yaml"
+	orig := string(fsys[edited].Data)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		fsys[edited] = &fstest.MapFile{Data: []byte(strings.Replace(orig, "title: Dashboard 500", fmt.Sprintf("title: Edited %d", i), 1))}
+		res := mustCompile(b, c.WithCache(cache), fsys)
+		if res.Manifest == nil || res.Stats.Cached != res.Stats.Files-2 {
+			b.Fatalf("cached %d of %d files; %v", res.Stats.Cached, res.Stats.Files, res.Diagnostics)
+		}
 	}
 }

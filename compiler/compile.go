@@ -2,7 +2,6 @@ package compiler
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"runtime"
@@ -17,6 +16,7 @@ import (
 type Compiler struct {
 	schema *Schema
 	limits Limits
+	cache  FileCache
 }
 
 // New returns a compiler using the given schema, with DefaultLimits.
@@ -27,7 +27,7 @@ func (c *Compiler) WithLimits(l Limits) (*Compiler, error) {
 	if err := l.Validate(); err != nil {
 		return nil, err
 	}
-	return &Compiler{schema: c.schema, limits: l}, nil
+	return &Compiler{schema: c.schema, limits: l, cache: c.cache}, nil
 }
 
 // Result is the outcome of one compilation. Manifest is nil when any
@@ -43,6 +43,7 @@ type Result struct {
 type Stats struct {
 	Files   int
 	Objects int // datasets, dashboards, charts, alerts and reports
+	Cached  int // files whose load and schema check came from the cache
 	Load    time.Duration
 	Schema  time.Duration
 	Resolve time.Duration // without hashing
@@ -65,14 +66,18 @@ func (c *Compiler) Compile(ctx context.Context, fsys fs.FS) (Result, error) {
 		hashTime time.Duration
 	)
 	t0 := time.Now()
-	err := stage(ctx, func() { l = load(ctx, fsys, c.limits, sink) })
+	var fc *fileCacher
+	if c.cache != nil {
+		fc = &fileCacher{cache: c.cache, digest: c.schema.digest}
+	}
+	err := stage(ctx, func() { l = load(ctx, fsys, c.limits, fc, sink) })
 	t1 := time.Now()
 	if err == nil {
-		err = stage(ctx, func() { checked = c.checkAll(ctx, l, sink) })
+		err = stage(ctx, func() { checked = c.checkAll(ctx, l, fc, sink) })
 	}
 	t2 := time.Now()
 	if err == nil {
-		err = stage(ctx, func() { m, hashTime = resolve(fsys, l, checked, sink) })
+		err = stage(ctx, func() { m, hashTime = resolve(fsys, l, checked, fc, sink) })
 	}
 	t3 := time.Now()
 	if err != nil {
@@ -80,6 +85,7 @@ func (c *Compiler) Compile(ctx context.Context, fsys fs.FS) (Result, error) {
 	}
 	st.Load, st.Schema, st.Resolve, st.Hash = t1.Sub(t0), t2.Sub(t1), t3.Sub(t2)-hashTime, hashTime
 	st.Files = len(l.sources)
+	st.Cached = l.cached
 	st.Objects = len(m.Datasets) + len(m.Dashboards) + len(m.Charts) + len(m.Alerts) + len(m.Reports)
 	res := Result{Diagnostics: capPerFile(sink.list.Sort()), Sources: l.sources, Stats: st}
 	if !res.Diagnostics.HasErrors(false) {
@@ -177,13 +183,21 @@ func bounded(ctx context.Context, timeout time.Duration, f func()) (finished boo
 
 // checkAll validates every object against the schema, spread over the
 // machine's cores, and reports which passed.
-func (c *Compiler) checkAll(ctx context.Context, l *loaded, sink *diagSink) []checkResult {
+func (c *Compiler) checkAll(ctx context.Context, l *loaded, fc *fileCacher, sink *diagSink) []checkResult {
 	ok := make([]checkResult, len(l.objects))
 	sinks := make([]diagSink, len(l.objects))
 	parallel(ctx, len(l.objects), func(i int) {
 		o := l.objects[i]
+		if o.cached != nil {
+			ok[i] = o.cached.result
+			sinks[i].list = append(Diagnostics(nil), o.cached.diags...)
+			return
+		}
 		ok[i] = c.schema.check(ctx, o.kind, o.node, &sinks[i])
 	})
+	if fc != nil && ctx.Err() == nil {
+		fc.putAll(ctx, l, ok, sinks)
+	}
 	for _, s := range sinks {
 		sink.list = append(sink.list, s.list...)
 	}
@@ -191,18 +205,6 @@ func (c *Compiler) checkAll(ctx context.Context, l *loaded, sink *diagSink) []ch
 		l.project = nil
 	}
 	return ok
-}
-
-// decode fills a spec struct from a checked node.
-func decode(n *Node, out any) error {
-	b, err := json.Marshal(n.Any())
-	if err != nil {
-		return fmt.Errorf("decode: %w", err)
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("decode: %w", err)
-	}
-	return nil
 }
 
 // withStack is a recovered panic value with the stack of the goroutine

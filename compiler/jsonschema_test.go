@@ -67,7 +67,7 @@ func TestJSONSchemaAcceptsExamples(t *testing.T) {
 	files := map[string][]byte{}
 	for _, root := range []string{"../examples", "../cmd/bic/scaffold"} {
 		_ = filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			if err == nil && !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) && inProject(root, p) {
 				b, err := os.ReadFile(p)
 				if err != nil {
 					t.Fatal(err)
@@ -93,6 +93,20 @@ func TestJSONSchemaAcceptsExamples(t *testing.T) {
 				t.Errorf("rejected by the JSON Schema: %v", err)
 			}
 		})
+	}
+}
+
+// inProject reports whether file is part of a bic project under root: a
+// folder between them holds bic.yaml (examples/ also holds files of other
+// tools, such as a GitHub Actions workflow).
+func inProject(root, file string) bool {
+	for dir := filepath.Dir(file); ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "bic.yaml")); err == nil {
+			return true
+		}
+		if dir == root || dir == "." || dir == string(filepath.Separator) {
+			return false
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -14,6 +15,12 @@ type object struct {
 	kind Kind
 	name string
 	node *Node
+	// cached is the schema stage's verdict from the file cache, when the
+	// object's file was unchanged.
+	cached *objectCheck
+	// key names the object's document in the cache: its file's key and
+	// its place in the file ("" without a cache, and for CUE objects).
+	key string
 }
 
 // loaded is what the load stage returns: the project settings, every
@@ -22,6 +29,17 @@ type loaded struct {
 	project *Node
 	objects []object
 	sources Sources
+	// toCache are the files read without the cache, to record once checked.
+	toCache []pendingEntry
+	cached  int // files whose entry was used
+}
+
+// pendingEntry is a file to record in the cache once its objects are
+// checked: the objects are l.objects[first:first+count].
+type pendingEntry struct {
+	key, file    string
+	entry        fileEntry
+	first, count int
 }
 
 // objectDirs hold a project's objects; any YAML or CUE file below them is read.
@@ -31,7 +49,7 @@ var objectDirs = []string{"datasets", "dashboards", "alerts", "reports"}
 // and CUE file below the object folders; the root's other CUE files join
 // the same CUE package. It reads only regular files, within limits (see
 // files.go), and stops between files when ctx is done.
-func load(ctx context.Context, fsys fs.FS, limits Limits, sink *diagSink) *loaded {
+func load(ctx context.Context, fsys fs.FS, limits Limits, fc *fileCacher, sink *diagSink) *loaded {
 	l := &loaded{sources: Sources{}}
 	pl := &projectLister{fsys: fsys, sink: sink}
 	projectYAML, yamlFiles, cueFiles, ok := pl.list()
@@ -52,6 +70,8 @@ func load(ctx context.Context, fsys fs.FS, limits Limits, sink *diagSink) *loade
 		aliases int // values the file's aliases expand to
 		sink    diagSink
 		read    bool
+		key     string     // the file's cache key, when it may be cached
+		entry   *fileEntry // what the cache held for it
 	}
 	results := make(map[string]*parsed, len(all))
 	var admitted []string
@@ -66,9 +86,19 @@ func load(ctx context.Context, fsys fs.FS, limits Limits, sink *diagSink) *loade
 		file := admitted[i]
 		r := results[file]
 		r.src, r.read = fr.read(file, &r.sink)
-		if r.read && file != projectYAML && isYAML(file) {
-			r.docs, r.aliases = parseYAMLWithin(ctx, limits.StepTimeout, file, r.src, &r.sink)
+		if !r.read || file == projectYAML || !isYAML(file) {
+			return
 		}
+		if fc != nil {
+			r.key = fileKey(fc.digest, file, r.src)
+			if e := fc.get(r.key, file); e != nil {
+				r.entry = e
+				r.docs, r.aliases = e.docs, e.aliases
+				r.sink.list = append(r.sink.list, e.diags...)
+				return
+			}
+		}
+		r.docs, r.aliases = parseYAMLWithin(ctx, limits.StepTimeout, file, r.src, &r.sink)
 	})
 	if ctx.Err() != nil {
 		return l
@@ -109,10 +139,24 @@ func load(ctx context.Context, fsys fs.FS, limits Limits, sink *diagSink) *loade
 		if len(r.docs) == 0 && len(r.sink.list) == 0 {
 			sink.warnf(Pos{File: file}, CodeEmptyProject, "file is empty")
 		}
-		for _, doc := range r.docs {
+		first := len(l.objects)
+		for i, doc := range r.docs {
 			if obj, ok := identifyYAML(doc, sink); ok {
+				if r.key != "" {
+					obj.key = r.key + "#" + strconv.Itoa(i)
+				}
 				l.objects = append(l.objects, obj)
 			}
+		}
+		switch objs := l.objects[first:]; {
+		case r.entry != nil && len(r.entry.checks) == len(objs):
+			l.cached++
+			for i := range objs {
+				objs[i].cached = &r.entry.checks[i]
+			}
+		case r.entry == nil && r.key != "" && r.aliases <= maxCachedAliases:
+			l.toCache = append(l.toCache, pendingEntry{key: r.key, file: file, first: first, count: len(objs),
+				entry: fileEntry{diags: r.sink.list, aliases: r.aliases, docs: r.docs}})
 		}
 	}
 	var cue []cueFile

@@ -264,29 +264,6 @@ func contentHash(kind Kind, spec any, deps map[string]string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// CanonicalJSON encodes v with object keys sorted at every level and no
-// insignificant space, so equal values always give equal bytes.
-func CanonicalJSON(v any) ([]byte, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var generic any
-	if err := dec.Decode(&generic); err != nil {
-		return nil, err
-	}
-	// encoding/json writes map keys sorted, which makes this canonical.
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(generic); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
-}
-
 // manifestHash is the hash of all object IDs and hashes: it changes when
 // anything in the project does.
 func manifestHash(m *Manifest) string {
@@ -294,8 +271,10 @@ func manifestHash(m *Manifest) string {
 	sort.Slice(objs, func(i, j int) bool { return objs[i].ID < objs[j].ID })
 	h := sha256.New()
 	fmt.Fprintf(h, "schema %s\nproject %s\n", schema.Version, contentHash(KindProject, m.Project, nil))
+	buf := make([]byte, 0, 256)
 	for _, o := range objs {
-		fmt.Fprintf(h, "%s %s\n", o.ID, o.Hash)
+		buf = append(append(append(append(buf[:0], o.ID...), ' '), o.Hash...), '\n')
+		h.Write(buf)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

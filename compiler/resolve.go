@@ -31,6 +31,8 @@ type resolver struct {
 	// reported as well.
 	unknownKeys map[Pos]bool
 	nodes       map[string]*Node // object ID → its tree, for positions
+	// memo keeps dashboards' hashes between runs (nil: no cache).
+	memo *fileCacher
 
 	hashTime time.Duration
 }
@@ -43,8 +45,9 @@ func (r *resolver) hash(kind Kind, spec any, deps map[string]string) string {
 	return h
 }
 
-func resolve(fsys fs.FS, l *loaded, checked []checkResult, sink *diagSink) (*Manifest, time.Duration) {
+func resolve(fsys fs.FS, l *loaded, checked []checkResult, fc *fileCacher, sink *diagSink) (*Manifest, time.Duration) {
 	r := &resolver{
+		memo:        fc,
 		fsys:        fsys,
 		sink:        sink,
 		m:           &Manifest{},

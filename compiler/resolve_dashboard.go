@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -29,18 +30,26 @@ var chartRules = map[string]struct {
 	"table":      {minMetrics: 1, maxMet: 100, minGroups: 0, maxGrp: 100},
 }
 
+// dashboardInput is a dashboard's tree decoded into its spec.
+type dashboardInput struct {
+	Dashboard
+	Layout [][]any `json:"layout"`
+}
+
 func (r *resolver) resolveDashboards(objs []object) {
-	for _, o := range objs {
+	// Decoding is pure and most of the work: done on every core first.
+	ins := make([]dashboardInput, len(objs))
+	errs := make([]error, len(objs))
+	parallel(context.Background(), len(objs), func(i int) { errs[i] = decode(objs[i].node, &ins[i]) })
+	var hashes []dashboardHashes
+	for oi, o := range objs {
 		n := o.node
-		var in struct {
-			Dashboard
-			Layout [][]any `json:"layout"`
-		}
-		if err := decode(n, &in); err != nil {
+		if err := errs[oi]; err != nil {
 			r.sink.errorf(n.Pos, CodeInvalid, "dashboard %q: %v", o.name, err)
 			r.cascade.markFailed(KindDashboard, o.name, n.PosAt(string(KindDashboard)))
 			continue
 		}
+		in := &ins[oi]
 		d := in.Dashboard
 		chartIndex := map[string]int{}
 		var chartObjs []ChartObject
@@ -91,23 +100,27 @@ func (r *resolver) resolveDashboards(objs []object) {
 			}
 		}
 		// A chart's hash covers its dashboard's filters, checked (and their
-		// scopes filled in) above, and the project's time zone.
+		// scopes filled in) above, and the project's time zone. Hashes are
+		// worked out once every dashboard is resolved (see hashDashboards).
+		h := dashboardHashes{key: o.key, first: len(r.m.Charts), deps: deps}
 		filters := hashedFilters(d.Filters)
 		for i := range chartObjs {
 			obj := &chartObjs[i]
 			obj.Reads = []string{string(DashboardID(d.Name)), string(ProjectID(r.project.Name))}
-			obj.Hash = r.hash(kindChart, chartInputs{Spec: obj.Spec, Filters: filters, Project: r.project.inputs(), Precompute: d.Precompute}, map[string]string{obj.DependsOn[0]: r.datasets[obj.Spec.Dataset].Hash})
-			deps[obj.ID] = obj.Hash
+			h.charts = append(h.charts, chartInputs{Spec: obj.Spec, Filters: filters, Project: r.project.inputs(), Precompute: d.Precompute})
+			h.chartDeps = append(h.chartDeps, map[string]string{obj.DependsOn[0]: r.datasets[obj.Spec.Dataset].Hash})
 			dependsOn = append(dependsOn, obj.ID)
 		}
 		d.Layout = r.layout(n, d.Name, in.Layout, d.Charts, chartIndex)
 		r.m.Charts = append(r.m.Charts, chartObjs...)
 		sort.Strings(dependsOn)
 		obj := &DashboardObject{Meta: Meta{ID: string(DashboardID(d.Name)), DependsOn: dependsOn, Source: n.PosAt("dashboard")}, Spec: d}
-		obj.Hash = r.hash(KindDashboard, obj.Spec, deps)
+		h.dashboard, h.obj = len(r.m.Dashboards), obj
+		hashes = append(hashes, h)
 		r.dashboards[d.Name] = obj
 		r.m.Dashboards = append(r.m.Dashboards, *obj)
 	}
+	r.hashDashboards(hashes)
 }
 
 // dataset looks up a referenced dataset; ok is false when it is missing

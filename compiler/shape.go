@@ -19,8 +19,10 @@ type shape struct {
 	names   []string // allowed keys, in schema order
 	fields  map[string]*field
 	pattern *shape // the value of any other key ([#Name]: T)
-	elem    *shape // list items
-	alts    []*shape
+	// patternKey is the constraint on those keys (#Name), for the derived checker.
+	patternKey cue.Value
+	elem       *shape // list items
+	alts       []*shape
 }
 
 type field struct {
@@ -54,6 +56,7 @@ func buildShape(v cue.Value, depth int) *shape {
 				sel := it.Selector()
 				if sel.ConstraintType() == cue.PatternConstraint {
 					s.pattern = buildShape(it.Value(), depth+1)
+					s.patternKey = sel.Pattern()
 					continue
 				}
 				if sel.IsDefinition() || !sel.IsString() {

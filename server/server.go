@@ -44,6 +44,9 @@ type Options struct {
 	// global /blobs/ is 404; /assets/, /healthz, /readyz and /metrics stay
 	// open (bind /metrics privately). See auth.go.
 	Auth Auth
+	// Live, when set, serves /e/ENV/live, which the pages of bic dev follow
+	// to reload themselves and show errors (see live.go); nil for bic serve.
+	Live *Live
 	// ImageSecret signs the links to alerts' and reports' pictures
 	// (BIC_LINK_SECRET, shared with the runners), served at /images/;
 	// empty turns the route off.
@@ -60,6 +63,8 @@ type Server struct {
 	onDemand OnDemand
 	// gate checks credentials; nil with AuthNone.
 	gate *gate
+	// live is bic dev's live-reload channel; nil for bic serve.
+	live *Live
 	// imageSecret verifies /images/ links; empty: none is valid.
 	imageSecret []byte
 
@@ -87,6 +92,7 @@ func New(opts Options) *Server {
 		ttl:      opts.PointerTTL,
 		onDemand: opts.OnDemand,
 		blobs:    newBlobCache(opts.CacheBytes),
+		live:     opts.Live,
 
 		imageSecret: opts.ImageSecret,
 	}
@@ -113,6 +119,7 @@ const (
 	routeAsset   = "asset"
 	routeThumb   = "thumbnail"
 	routeBlob    = "blob"
+	routeLive    = "live"
 	routeImage   = "image"
 	routeOther   = "other"
 )
@@ -149,15 +156,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(sw, r, http.StatusNotFound, "not found", nil)
 		return
 	}
+	var hw http.ResponseWriter = sw
 	if s.gate != nil {
-		hw, ok := s.guard(sw, r, route, args)
-		if !ok {
+		var ok bool
+		if hw, ok = s.guard(sw, r, route, args); !ok {
 			return
 		}
-		h(hw, r, args)
-		return
 	}
-	h(sw, r, args)
+	if route == routePage && s.live != nil {
+		s.setLiveTiming(hw, r, args[0])
+	}
+	h(hw, r, args)
 }
 
 // maxName is the longest name of an environment, dashboard, chart or
@@ -255,6 +264,8 @@ func (s *Server) match(r *http.Request) (string, func(http.ResponseWriter, *http
 			return routeThumb, s.serveChartThumb, []string{env, rest[1], strings.TrimSuffix(rest[2], ".png")}
 		case rest[0] == "csv" && len(rest) == 3 && validName(rest[1]) && validName(rest[2]):
 			return routeCSV, s.serveChartCSV, []string{env, rest[1], rest[2]}
+		case rest[0] == "live" && len(rest) == 1 && s.live != nil:
+			return routeLive, s.serveLive, []string{env}
 		case rest[0] == "assets":
 			if name, ok := assetName(rest[1:]); ok {
 				return routeAsset, s.serveEnvAsset, []string{env, name}

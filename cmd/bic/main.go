@@ -141,5 +141,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newPromoteCmd())
 	root.AddCommand(newAlertsCmd(), newSchedulesCmd())
 	root.AddCommand(newImportCmd())
+	root.AddCommand(newDevCmd())
 	return root
 }

@@ -13,6 +13,16 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// The compile cache's signing key goes to a folder of the tests' own,
+	// not the user's cache folder (the subprocesses inherit it).
+	if os.Getenv("BIC_CACHE_KEY_DIR") == "" {
+		dir, err := os.MkdirTemp("", "bic-test-cache-key-*")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Setenv("BIC_CACHE_KEY_DIR", dir)
+	}
 	testscript.Main(m, map[string]func(){
 		"bic": func() { os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)) },
 	})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +18,8 @@ func newValidateCmd() *cobra.Command {
 		format   string
 		manifest bool
 		strict   bool
+		noCache  bool
+		useCache bool
 	)
 	cmd := &cobra.Command{
 		Use:   "validate [DIR]",
@@ -28,6 +31,13 @@ reports all problems in one run.
 Only regular files inside DIR are read (a symbolic link that leads out of it
 is refused), each at most --max-file-size.
 
+What bic made of each unchanged YAML file (parsed and checked against the
+schema) is kept in DIR/.bic/cache, with the hashes of each dashboard, so
+the next run parses and checks only the files that changed; references
+are always resolved for the whole project. Entries are signed with a key in your user cache folder, so a
+cache that came with the project is never trusted. --no-cache turns the
+cache off; with CI=true it is off unless --cache is given.
+
 Exit status: 0 when the project is valid, 1 when it has errors, 2 for usage
 errors, 130 or 143 when stopped by SIGINT or SIGTERM.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -36,7 +46,29 @@ errors, 130 or 143 when stopped by SIGINT or SIGTERM.`,
 			default:
 				return usageErrorf("unknown --format %q: expected text, json or github", format)
 			}
-			res, err := compileFor(cmd, dir)
+			if noCache && useCache {
+				return usageErrorf("--cache and --no-cache: give one")
+			}
+			// Compiling allocates a lot of short-lived trees: collecting
+			// less often costs memory (a 10,000-chart project peaks near
+			// 0.5 GB) and saves a third of the time. GOGC still wins.
+			if os.Getenv("GOGC") == "" {
+				debug.SetGCPercent(validateGCPercent)
+			}
+			limits, err := projectLimits(cmd)
+			if err != nil {
+				return err
+			}
+			var cache compiler.FileCache
+			if useCache || !noCache && os.Getenv("CI") != "true" {
+				if dc, err := openCompileCache(dir); err == nil {
+					defer dc.Close()
+					cache = dc
+				}
+				// A cache that cannot be opened (a read-only checkout, no
+				// user cache folder) only costs time.
+			}
+			res, err := compileCached(cmd.Context(), dir, limits, cache)
 			if err != nil {
 				return err
 			}
@@ -74,6 +106,8 @@ errors, 130 or 143 when stopped by SIGINT or SIGTERM.`,
 	cmd.Flags().StringVar(&format, "format", "text", "how to print diagnostics: text, json or github (pull-request annotations)")
 	cmd.Flags().BoolVar(&manifest, "manifest", false, "print the compiled manifest as JSON when the project is valid")
 	cmd.Flags().BoolVar(&strict, "strict", false, "treat warnings as errors")
+	cmd.Flags().BoolVar(&noCache, "no-cache", false, "parse and check every file, without reading or writing DIR/.bic/cache")
+	cmd.Flags().BoolVar(&useCache, "cache", false, "use DIR/.bic/cache even when CI=true (where it is off by default)")
 	return cmd
 }
 
@@ -92,6 +126,14 @@ func compileFor(cmd *cobra.Command, dir string) (compiler.Result, error) {
 // ctx is done first, it returns the compiler's error and run turns it into
 // the signal's exit code.
 func compileDir(ctx context.Context, dir string, limits compiler.Limits) (compiler.Result, error) {
+	return compileCached(ctx, dir, limits, nil)
+}
+
+// validateGCPercent is the GC percent of `bic validate` (see its RunE).
+const validateGCPercent = 400
+
+// compileCached is compileDir with a file cache (nil: none).
+func compileCached(ctx context.Context, dir string, limits compiler.Limits, cache compiler.FileCache) (compiler.Result, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
 		return compiler.Result{}, usageErrorf("project folder: %w", err)
@@ -111,6 +153,9 @@ func compileDir(ctx context.Context, dir string, limits compiler.Limits) (compil
 	c, err := compiler.New(s).WithLimits(limits)
 	if err != nil {
 		return compiler.Result{}, usageErrorf("%v", err)
+	}
+	if cache != nil {
+		c = c.WithCache(cache)
 	}
 	res, err := c.Compile(ctx, projectFS{root: root})
 	if err != nil {

@@ -702,6 +702,75 @@
       timer = setTimeout(function () { charts.forEach(function (c) { if (c.ec) c.ec.resize(); }); }, 100);
     });
   }
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-  else start();
+
+  // ---- bic dev: the page follows its server's live channel when the
+  // server says it has one (only bic dev's does, in the page's
+  // Server-Timing, with the release the page came from): a new release reloads the page,
+  // whose URL keeps the filter state; an error of the last change shows as
+  // a banner while this release keeps serving.
+  function liveBanner(text) {
+    var el = document.getElementById('bic-live-error');
+    if (!text) {
+      if (el) el.parentNode.removeChild(el);
+      return;
+    }
+    if (!el) {
+      el = document.createElement('div');
+      el.id = 'bic-live-error';
+      el.setAttribute('role', 'alert');
+      el.style.cssText = 'position:sticky;top:0;z-index:10;margin:0 0 8px;padding:8px 12px;background:#fdecea;color:#611a15;border-bottom:2px solid #d93025;font:13px/1.4 ui-monospace,monospace';
+      var head = document.createElement('strong');
+      head.textContent = 'This change did not go live; the page shows the last good revision.';
+      var pre = document.createElement('pre');
+      pre.style.cssText = 'margin:6px 0 0;white-space:pre-wrap;overflow:auto;max-height:40vh';
+      el.appendChild(head);
+      el.appendChild(pre);
+      document.body.insertBefore(el, document.body.firstChild);
+    }
+    el.lastChild.textContent = text;
+  }
+  // The page's release is in its response's Server-Timing. A small poll
+  // rather than server-sent events: a browser opens at most six
+  // connections to one host, and each open dev tab would hold one.
+  function pageRelease() {
+    var nav = window.performance && performance.getEntriesByType ? performance.getEntriesByType('navigation')[0] : null;
+    var timing = nav && nav.serverTiming ? nav.serverTiming : [];
+    for (var i = 0; i < timing.length; i++) {
+      if (timing[i].name === 'bic-live' && /^[0-9a-f]{1,64}$/.test(timing[i].description)) return timing[i].description;
+    }
+    return null;
+  }
+  function live() {
+    var mine = pageRelease();
+    if (!mine || !window.fetch || exported) return;
+    function poll() {
+      fetch('../live?once=1', { cache: 'no-store', headers: { Accept: 'application/json' } }).then(function (resp) {
+        if (resp.status === 404) return null; // no live channel (any more)
+        if (!resp.ok) throw new Error('HTTP ' + resp.status);
+        return resp.json();
+      }).then(function (ev) {
+        if (!ev) return;
+        document.body.dataset.bicLive = 'open';
+        liveBanner(ev.error || '');
+        if (ev.release && ev.release !== mine) {
+          document.body.dataset.bicLive = 'reloading';
+          location.reload();
+          return;
+        }
+        setTimeout(poll, 100);
+      }, function () {
+        // bic dev stopped or restarts: look again later.
+        document.body.dataset.bicLive = 'lost';
+        setTimeout(poll, 2000);
+      });
+    }
+    poll();
+  }
+
+  function boot() {
+    start();
+    live();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', boot);
+  else boot();
 })();
