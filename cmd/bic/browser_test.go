@@ -449,9 +449,10 @@ func (p *page) waitRendered() {
 	for {
 		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.body && document.body.dataset.bicRendered === 'true'`,
 			chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(browserTimeout)))
-		// A page that navigates (a static export opening a state's page)
-		// destroys the context the poll ran in: poll the new page.
-		if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "context") {
+		// A page that navigates (a static export opening a state's page,
+		// Reset leaving a state's page) destroys the context the poll ran
+		// in, or the target it ran on: poll the new page.
+		if err == nil || ctx.Err() != nil || !strings.Contains(err.Error(), "context") && !strings.Contains(err.Error(), "navigated or closed") {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
