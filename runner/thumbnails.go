@@ -33,6 +33,26 @@ const (
 	thumbBudget = 30 * time.Second
 )
 
+// dashboardPicture is the request of dashboard name's thumbnail in rel,
+// and cellsPicture that of its charts' cards, each found by CellKey.
+func dashboardPicture(rel *release.Release, name string) render.Request {
+	return render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: thumbScale}
+}
+
+func cellsPicture(rel *release.Release, name string) render.Request {
+	return render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: 1, Cells: true}
+}
+
+// drawnFor reports whether old's picture is the fresh one of image key.
+func drawnFor(old release.Dashboard, key string) bool {
+	return old.ThumbnailKey == key && old.Thumbnail != "" && !old.ThumbnailStale
+}
+
+// keepEarlier gives d the earlier picture of old, marked stale.
+func keepEarlier(d *release.Dashboard, old release.Dashboard) {
+	d.Thumbnail, d.ThumbnailKey, d.ThumbnailStale = old.Thumbnail, old.ThumbnailKey, old.Thumbnail != ""
+}
+
 // thumbnails draws each dashboard of rel from its page blobs, before the
 // release is written and the pointer flips, so a published release never
 // shows a half-drawn or missing picture. A dashboard whose image key (its
@@ -57,9 +77,9 @@ func (w *Worker) thumbnails(ctx context.Context, rel, base *release.Release) {
 	var todo []drawn
 	for _, name := range slices.Sorted(maps.Keys(rel.Dashboards)) {
 		d := rel.Dashboards[name]
-		q := render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: thumbScale}
+		q := dashboardPicture(rel, name)
 		key := q.Key(nil)
-		if old := base.Dashboard(name); old.ThumbnailKey == key && old.Thumbnail != "" && !old.ThumbnailStale {
+		if old := base.Dashboard(name); drawnFor(old, key) {
 			d.Thumbnail, d.ThumbnailKey = old.Thumbnail, key
 			rel.Dashboards[name] = d
 			continue
@@ -70,9 +90,8 @@ func (w *Worker) thumbnails(ctx context.Context, rel, base *release.Release) {
 			if failed == "" {
 				d.Thumbnail, d.ThumbnailKey = img, key
 			} else {
-				old := base.Dashboard(name)
 				w.Log.Warn("thumbnail not drawn; the earlier one is kept", "env", rel.Env, "dashboard", name, "error", failed)
-				d.Thumbnail, d.ThumbnailKey, d.ThumbnailStale = old.Thumbnail, old.ThumbnailKey, old.Thumbnail != ""
+				keepEarlier(&d, base.Dashboard(name))
 			}
 			rel.Dashboards[name] = d
 			continue
@@ -96,10 +115,10 @@ func (w *Worker) thumbnails(ctx context.Context, rel, base *release.Release) {
 	wg.Wait()
 	for _, r := range todo {
 		name := r.q.Dashboard
-		d, old := rel.Dashboards[name], base.Dashboard(name)
+		d := rel.Dashboards[name]
 		if r.err != nil {
 			w.Log.Warn("thumbnail not drawn; the earlier one is kept", "env", rel.Env, "dashboard", name, "error", r.err)
-			d.Thumbnail, d.ThumbnailKey, d.ThumbnailStale = old.Thumbnail, old.ThumbnailKey, old.Thumbnail != ""
+			keepEarlier(&d, base.Dashboard(name))
 		} else {
 			d.Thumbnail, d.ThumbnailKey, d.ThumbnailStale = r.img, r.key, false
 		}
@@ -164,11 +183,10 @@ func (w *Worker) thumbnailJob(ctx context.Context, m *compiler.Manifest, job met
 	// whatever the base release or the render index has for its key
 	// already is not drawn again.
 	old := base.Dashboard(name)
-	dash := render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: thumbScale}
-	cells := render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: 1, Cells: true}
+	dash, cells := dashboardPicture(rel, name), cellsPicture(rel, name)
 	drawCtx, cancel := context.WithTimeout(ctx, thumbJobBudget)
 	defer cancel()
-	if key := dash.Key(nil); !(key == old.ThumbnailKey && old.Thumbnail != "" && !old.ThumbnailStale) {
+	if key := dash.Key(nil); !drawnFor(old, key) {
 		if _, _, ok := w.drawnImage(ctx, key); !ok {
 			var rec release.Picture
 			if rec.PNG, err = w.thumbnail(drawCtx, dash); err != nil {
@@ -233,7 +251,7 @@ func (w *Worker) thumbnailJob(ctx context.Context, m *compiler.Manifest, job met
 // with no thumbnail job, such as a dataset's refresh, redraws no chart).
 func (w *Worker) chartThumbnails(ctx context.Context, rel, base *release.Release, name string) {
 	d, old := rel.Dashboards[name], base.Dashboard(name)
-	cells := render.Request{Release: rel, Dashboard: name, Width: thumbWidth, Height: thumbHeight, Scale: 1, Cells: true}
+	cells := cellsPicture(rel, name)
 	for _, ref := range d.Charts {
 		_, chart, _ := strings.Cut(ref, "/")
 		key := cells.CellKey(chart)

@@ -72,16 +72,25 @@ func (s *Server) serveThumb(w http.ResponseWriter, r *http.Request, args []strin
 	if !ok {
 		return
 	}
-	d, ok := l.rel.Dashboards[name]
-	if !ok || d.Thumbnail == "" {
-		writeError(w, r, http.StatusNotFound, "environment "+env+" has no thumbnail of "+name, nil)
+	d := l.rel.Dashboards[name]
+	s.servePicture(w, r, l, env, name, d.Thumbnail, d.ThumbnailStale)
+}
+
+// servePicture serves a thumbnail of what (a dashboard, or
+// DASHBOARD/CHART) from l's release: its PNG blob, or 404 without one.
+// Its URL names what is drawn, not the image, so it is cached briefly,
+// like a page, and says which revision it is of and whether it is an
+// earlier picture, kept.
+func (s *Server) servePicture(w http.ResponseWriter, r *http.Request, l *loaded, env, what, png string, stale bool) {
+	if png == "" {
+		writeError(w, r, http.StatusNotFound, "environment "+env+" has no thumbnail of "+what, nil)
 		return
 	}
 	extra := []string{"X-Bic-Revision", strconv.Itoa(l.rel.Revision)}
-	if d.ThumbnailStale {
+	if stale {
 		extra = append(extra, "X-Bic-Thumbnail-Stale", "true")
 	}
-	s.serveBlob(w, r, blobResponse{key: d.Thumbnail, contentType: "image/png", cacheControl: cacheRevalid, extra: extra})
+	s.serveBlob(w, r, blobResponse{key: png, contentType: "image/png", cacheControl: cacheRevalid, extra: extra})
 }
 
 // queryStateKey is the filter-state key of r's query for dashboard d,

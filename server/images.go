@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -39,23 +38,14 @@ func imageHash(segs []string) (string, bool) {
 	return hash, ok && storage.BlobKey(hash) != ""
 }
 
-// serveChartThumb serves /e/ENV/thumbs/DASHBOARD/CHART.png, the chart
-// drawn alone by its dashboard's thumbnail job. Like a dashboard's, its
-// URL names the chart, not the image, so it is cached briefly.
+// serveChartThumb serves /e/ENV/thumbs/DASHBOARD/CHART.png, the chart's
+// card cropped from its dashboard's page by the thumbnail job.
 func (s *Server) serveChartThumb(w http.ResponseWriter, r *http.Request, args []string) {
 	env, dash, chart := args[0], args[1], args[2]
 	l, ok := s.release(w, r, env)
 	if !ok {
 		return
 	}
-	th, ok := l.rel.Dashboards[dash].ChartThumbnails[chart]
-	if !ok || th.PNG == "" {
-		writeError(w, r, http.StatusNotFound, "environment "+env+" has no thumbnail of "+dash+"/"+chart, nil)
-		return
-	}
-	extra := []string{"X-Bic-Revision", strconv.Itoa(l.rel.Revision)}
-	if th.Stale {
-		extra = append(extra, "X-Bic-Thumbnail-Stale", "true")
-	}
-	s.serveBlob(w, r, blobResponse{key: th.PNG, contentType: "image/png", cacheControl: cacheRevalid, extra: extra})
+	th := l.rel.Dashboards[dash].ChartThumbnails[chart]
+	s.servePicture(w, r, l, env, dash+"/"+chart, th.PNG, th.Stale)
 }

@@ -16,6 +16,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -49,7 +50,7 @@ func main() {
 	var c config
 	flag.IntVar(&c.n, "n", 10000, "chart_data jobs per path, and messages of the baseline")
 	flag.IntVar(&c.probeN, "probe-n", 10000, "when -n is smaller: apply this many charts without running them and time JobByID there (0: no probe)")
-	flag.StringVar(&c.postgres, "postgres", envOr("BIC_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL; the run uses a schema of its own and drops it")
+	flag.StringVar(&c.postgres, "postgres", cmp.Or(os.Getenv("BIC_TEST_POSTGRES_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL; the run uses a schema of its own and drops it")
 	flag.StringVar(&c.nats, "nats", "nats://127.0.0.1:4222", "NATS server URL; the run uses streams of its own and deletes them")
 	flag.StringVar(&c.s3, "s3", "s3://bic-test?endpoint=127.0.0.1:7070&insecure=1", "S3 URL (bucket and parameters); the run writes under a prefix of its own and removes it")
 	flag.BoolVar(&c.skipReal, "skip-real", false, "measure the embedded path only")
@@ -155,11 +156,4 @@ func startProfile(path string) (func(), error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }

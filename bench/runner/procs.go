@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -52,7 +53,7 @@ func jobsReal(ctx context.Context, c config, p *project) (*jobsResult, error) {
 
 	env := []string{
 		"BIC_METADATA_URL=" + metaURL, "BIC_NATS_URL=" + c.nats, "BIC_NATS_STREAM=" + stream,
-		"BIC_STORAGE_URL=" + storeURL, "AWS_REGION=" + envOr("AWS_REGION", "us-east-1"),
+		"BIC_STORAGE_URL=" + storeURL, "AWS_REGION=" + cmp.Or(os.Getenv("AWS_REGION"), "us-east-1"),
 	}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "BIC_") && !strings.HasPrefix(kv, "AWS_REGION=") {
@@ -130,7 +131,7 @@ func removePrefix(ctx context.Context, rawURL string) {
 	}
 	client, err := minio.New(cfg.Endpoint, &minio.Options{
 		Creds:  credentials.NewStaticV4(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), ""),
-		Secure: !cfg.Insecure, Region: envOr("AWS_REGION", "us-east-1"),
+		Secure: !cfg.Insecure, Region: cmp.Or(os.Getenv("AWS_REGION"), "us-east-1"),
 	})
 	if err != nil {
 		return

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -155,15 +154,10 @@ func rate(n int, d time.Duration) float64 {
 	return float64(n) / d.Seconds()
 }
 
-// loadAverage is the 1-minute load average, empty where /proc has none.
+// loadAverage is the 1-minute load average, "" where /proc has none.
 func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
+	if f := strings.Fields(benchkit.LoadAverage()); len(f) > 0 {
+		return f[0]
 	}
-	f := strings.Fields(string(data))
-	if len(f) == 0 {
-		return ""
-	}
-	return f[0]
+	return ""
 }

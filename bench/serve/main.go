@@ -25,6 +25,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -77,10 +78,10 @@ func main() {
 	flag.IntVar(&c.dashboards, "dashboards", 1000, "dashboards of the second phase")
 	flag.BoolVar(&browserOn, "browser", true, "time the largest dashboard's page loads in Chromium")
 	flag.IntVar(&c.browserRuns, "browser-runs", 10, "page loads of each browser setup, cold and warm")
-	flag.StringVar(&c.chrome, "chrome", envOr("BIC_CHROME", "/usr/bin/chromium"), "the Chromium binary (default: $BIC_CHROME or /usr/bin/chromium)")
+	flag.StringVar(&c.chrome, "chrome", cmp.Or(os.Getenv("BIC_CHROME"), "/usr/bin/chromium"), "the Chromium binary (default: $BIC_CHROME or /usr/bin/chromium)")
 	flag.BoolVar(&ondemandOn, "ondemand", true, "time filter states that were not precomputed, through bic runner processes on a NATS server")
 	flag.IntVar(&c.ondemandStates, "ondemand-states", 30, "distinct filter states that were not precomputed")
-	flag.StringVar(&c.nats, "nats", envOr("BIC_NATS_URL", "nats://127.0.0.1:4222"), "the NATS server of the on-demand runners; the run uses a stream of its own and deletes it (default: $BIC_NATS_URL or nats://127.0.0.1:4222)")
+	flag.StringVar(&c.nats, "nats", cmp.Or(os.Getenv("BIC_NATS_URL"), "nats://127.0.0.1:4222"), "the NATS server of the on-demand runners; the run uses a stream of its own and deletes it (default: $BIC_NATS_URL or nats://127.0.0.1:4222)")
 	flag.Parse()
 	if c.rounds < 1 || c.connections < 1 || c.threads < 1 || c.duration < time.Second || c.browserRuns < 1 || c.ondemandStates < 1 {
 		log.Fatal("-rounds, -connections, -threads, -browser-runs and -ondemand-states must be at least 1, -duration at least 1s")
@@ -117,9 +118,9 @@ func main() {
 // run measures what c asks for.
 func run(ctx context.Context, c config) (*report, error) {
 	rep := &report{}
-	rep.load[0] = loadAverage()
+	rep.load[0] = benchkit.LoadAverage()
 	progress(c, "%d CPUs, shared; load average %s", runtime.NumCPU(), rep.load[0])
-	defer func() { rep.load[1] = loadAverage() }()
+	defer func() { rep.load[1] = benchkit.LoadAverage() }()
 	if !c.skipWrk {
 		v, err := wrkVersion(ctx)
 		if err != nil {
@@ -187,13 +188,6 @@ func run(ctx context.Context, c config) (*report, error) {
 		}
 	}
 	return rep, nil
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 func progress(c config, format string, args ...any) {

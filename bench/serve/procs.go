@@ -167,20 +167,6 @@ func rss(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
 
-// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures, empty where
-// /proc has none.
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return ""
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 3 {
-		return ""
-	}
-	return strings.Join(f[:3], " ")
-}
-
 // tail is the end of a command's output, for an error message.
 func tail(out []byte) string {
 	if len(out) > 2000 {

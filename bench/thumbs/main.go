@@ -14,6 +14,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -52,9 +53,9 @@ func main() {
 	var runners string
 	flag.IntVar(&c.dashboards, "dashboards", 30, "dashboards of the project (examples/shop's three, cloned)")
 	flag.StringVar(&runners, "runners", "1,2", "numbers of `bic runner` processes to measure, in turn")
-	flag.StringVar(&c.postgres, "postgres", envOr("BIC_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL for the metadata (a schema of the run's own)")
-	flag.StringVar(&c.nats, "nats", envOr("BIC_TEST_NATS_URL", "nats://127.0.0.1:4222"), "NATS server with JetStream (a stream of the run's own)")
-	flag.StringVar(&c.chrome, "chrome", envOr("BIC_TEST_CHROME", "/usr/bin/chromium"), "headless Chromium")
+	flag.StringVar(&c.postgres, "postgres", cmp.Or(os.Getenv("BIC_TEST_POSTGRES_URL"), "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL for the metadata (a schema of the run's own)")
+	flag.StringVar(&c.nats, "nats", cmp.Or(os.Getenv("BIC_TEST_NATS_URL"), "nats://127.0.0.1:4222"), "NATS server with JetStream (a stream of the run's own)")
+	flag.StringVar(&c.chrome, "chrome", cmp.Or(os.Getenv("BIC_TEST_CHROME"), "/usr/bin/chromium"), "headless Chromium")
 	flag.StringVar(&c.shop, "shop", "examples/shop", "the examples/shop folder")
 	flag.StringVar(&c.bic, "bic", "", "a built bic binary (default: built now)")
 	flag.Parse()
@@ -75,7 +76,7 @@ func main() {
 		defer clean()
 		c.bic = bin
 	}
-	load0 := loadAverage()
+	load0 := benchkit.LoadAverage()
 	fmt.Fprintf(os.Stderr, "%s  examples/shop: screenshots with a warm browser\n", time.Now().UTC().Format("15:04:05"))
 	shots, err := screenshotLatency(ctx, c)
 	if err != nil {
@@ -91,7 +92,7 @@ func main() {
 		results = append(results, r)
 	}
 	printShots(os.Stdout, shots)
-	print(os.Stdout, c, results, load0, loadAverage())
+	print(os.Stdout, c, results, load0, benchkit.LoadAverage())
 }
 
 // shot is one examples/shop dashboard's screenshot times, warm browser.
@@ -172,7 +173,7 @@ func median(ds []time.Duration) time.Duration {
 }
 
 func printShots(w io.Writer, shots []shot) {
-	fmt.Fprintf(w, "examples/shop, a warm browser, median of %d (load average %s)\n\n", screenshotRuns, loadAverage())
+	fmt.Fprintf(w, "examples/shop, a warm browser, median of %d (load average %s)\n\n", screenshotRuns, benchkit.LoadAverage())
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
 	fmt.Fprintln(tw, "dashboard\tcharts\tthumbnail (1200×800 at 0.5)\twhole page + every chart's card")
 	for _, s := range shots {
@@ -413,19 +414,4 @@ func print(w io.Writer, c config, rs []result, load0, load1 string) {
 			benchkit.Dur(r.median), benchkit.Dur(r.max), benchkit.Dur(r.live), r.browserPeak>>20)
 	}
 	tw.Flush()
-}
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }

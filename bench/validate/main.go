@@ -31,6 +31,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 	"github.com/bic-dev/bic/bench/synth"
 )
 
@@ -262,15 +263,10 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// loadAverage reads the machine's load, for the record next to the figures.
+// loadAverage is the machine's load, for the tables.
 func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "load average unknown"
+	if l := benchkit.LoadAverage(); l != "" {
+		return "load average " + l
 	}
-	fields := strings.Fields(string(b))
-	if len(fields) < 3 {
-		return "load average unknown"
-	}
-	return "load average " + strings.Join(fields[:3], " ")
+	return "load average unknown"
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/url"
 	"os"
@@ -144,7 +145,7 @@ func (c *previewComment) picture(rel *release.Release, env, name string) string 
 	if hash := storage.BlobHash(d.Thumbnail); hash != "" && len(c.linkSecret) > 0 {
 		src = c.publicURL + access.ImagePath(hash) + "?" + access.SignImage(c.linkSecret, hash, c.now.Add(pictureLinkTTL))
 	}
-	tag := fmt.Sprintf(`<img src="%s" width="300" alt="%s in %s">`, htmlAttr(src), htmlAttr(name), htmlAttr(env))
+	tag := fmt.Sprintf(`<img src="%s" width="300" alt="%s in %s">`, html.EscapeString(src), html.EscapeString(name), html.EscapeString(env))
 	if d.ThumbnailStale {
 		tag += "<br>(not redrawn: the earlier picture)"
 	}
@@ -239,12 +240,6 @@ func publicURL(flag string) (string, error) {
 }
 
 // mdText escapes text for a markdown table cell.
-func mdText(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
-	return r.Replace(s)
-}
+func mdText(s string) string { return mdCell.Replace(s) }
 
-// htmlAttr escapes a value for a double-quoted HTML attribute.
-func htmlAttr(s string) string {
-	return strings.NewReplacer("&", "&amp;", `"`, "&quot;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+var mdCell = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)

@@ -88,3 +88,17 @@ func Mark(ok bool) string {
 	}
 	return "(**not met**)"
 }
+
+// LoadAverage is /proc/loadavg's 1, 5 and 15 minute figures, "" where
+// /proc has none.
+func LoadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
