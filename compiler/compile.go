@@ -27,7 +27,9 @@ func (c *Compiler) WithLimits(l Limits) (*Compiler, error) {
 	if err := l.Validate(); err != nil {
 		return nil, err
 	}
-	return &Compiler{schema: c.schema, limits: l, cache: c.cache}, nil
+	cp := *c
+	cp.limits = l
+	return &cp, nil
 }
 
 // Result is the outcome of one compilation. Manifest is nil when any
@@ -190,7 +192,7 @@ func (c *Compiler) checkAll(ctx context.Context, l *loaded, fc *fileCacher, sink
 		o := l.objects[i]
 		if o.cached != nil {
 			ok[i] = o.cached.result
-			sinks[i].list = append(Diagnostics(nil), o.cached.diags...)
+			sinks[i].list = o.cached.diags // copied into sink below; the cache writes only what it checked
 			return
 		}
 		ok[i] = c.schema.check(ctx, o.kind, o.node, &sinks[i])

@@ -258,8 +258,11 @@ func (d *derived) accepts(n *Node) bool {
 	if d.literal != nil && !sameScalar(d.literal, n) {
 		return false
 	}
+	if n.Kind == KindString && !utf8.ValidString(n.Str) {
+		return false
+	}
 	if len(d.regexps) > 0 {
-		if n.Kind != KindString || !utf8.ValidString(n.Str) {
+		if n.Kind != KindString {
 			return false
 		}
 		for _, re := range d.regexps {
@@ -267,9 +270,6 @@ func (d *derived) accepts(n *Node) bool {
 				return false
 			}
 		}
-	}
-	if n.Kind == KindString && !utf8.ValidString(n.Str) {
-		return false
 	}
 	for _, b := range d.bounds {
 		var v float64

@@ -23,7 +23,9 @@ type FileCache interface {
 // WithCache returns a copy of the compiler that reuses, and records, the
 // results of unchanged files in fc; nil turns caching off.
 func (c *Compiler) WithCache(fc FileCache) *Compiler {
-	return &Compiler{schema: c.schema, limits: c.limits, cache: fc}
+	cp := *c
+	cp.cache = fc
+	return &cp
 }
 
 // fileCacher is the cache as one compilation uses it.
@@ -55,7 +57,7 @@ func (fc *fileCacher) putAll(ctx context.Context, l *loaded, results []checkResu
 		e := p.entry
 		for j := p.first; j < p.first+p.count; j++ {
 			for _, d := range sinks[j].list {
-				if strings.HasPrefix(d.Message, "internal error") {
+				if strings.HasPrefix(d.Message, internalErrorPrefix) {
 					return
 				}
 			}

@@ -471,6 +471,10 @@ func rotateToMin(s []string) []string {
 	return append(s[m:], s[:m]...)
 }
 
+// IsSQLKeyword reports whether w is reserved in at least one of the
+// warehouses bic writes SQL for, so a dimension of that name needs an expr.
+func IsSQLKeyword(w string) bool { return sqlKeywords[w] }
+
 // sqlKeywords are words reserved in at least one of the warehouses bic
 // writes SQL for; a dimension named after one needs an explicit expr.
 var sqlKeywords = wordSet(`all analyse analyze and any array as asc asymmetric at authorization between

@@ -68,6 +68,10 @@ type cueWorker struct {
 	defs map[Kind]cue.Value
 }
 
+// internalErrorPrefix starts the message of a check that failed inside
+// bic rather than in the input: such a result is never cached.
+const internalErrorPrefix = "internal error"
+
 func newCUEWorker() (*cueWorker, error) {
 	ctx := cuecontext.New()
 	root := ctx.CompileString(schema.Source, cue.Filename("schema/bic.cue"))
@@ -150,7 +154,7 @@ func (s *Schema) check(ctx context.Context, kind Kind, n *Node, sink *diagSink) 
 	}
 	issues, err, internal := s.validate(ctx, kind, n)
 	if internal != nil {
-		c.errorf(n.Pos, CodeInvalid, "internal error: %v", internal)
+		c.errorf(n.Pos, CodeInvalid, internalErrorPrefix+": %v", internal)
 		return checkFailed
 	}
 	if err != nil {

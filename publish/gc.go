@@ -140,24 +140,27 @@ func GC(ctx context.Context, store storage.Store, meta *metadata.Store, opts GCO
 	// Sweep: references first, so a crash leaves blobs without records,
 	// never records without blobs.
 	var rep GCReport
+	remove := func(key string) error {
+		if !opts.DryRun {
+			if err := store.Delete(ctx, key); err != nil {
+				return fmt.Errorf("gc: %w", err)
+			}
+		}
+		rep.Records = append(rep.Records, key)
+		return nil
+	}
 	for _, key := range expiredRecords {
 		if _, ok := release.ParseRecordKey(key); !ok {
 			return rep, fmt.Errorf("gc: %s is not a release record", key)
 		}
-		if !opts.DryRun {
-			if err := store.Delete(ctx, key); err != nil {
-				return rep, fmt.Errorf("gc: %w", err)
-			}
+		if err := remove(key); err != nil {
+			return rep, err
 		}
-		rep.Records = append(rep.Records, key)
 	}
 	for _, key := range expiredPictures {
-		if !opts.DryRun {
-			if err := store.Delete(ctx, key); err != nil {
-				return rep, fmt.Errorf("gc: %w", err)
-			}
+		if err := remove(key); err != nil {
+			return rep, err
 		}
-		rep.Records = append(rep.Records, key)
 	}
 	if meta != nil && len(expiredEntries) > 0 {
 		if opts.DryRun {

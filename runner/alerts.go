@@ -263,17 +263,29 @@ func alertTitle(a compiler.Alert, state notify.State, noData bool) string {
 	return a.Name + " is firing"
 }
 
+// errNoBrowser is why a runner without Chromium sends a notification
+// without its picture.
+var errNoBrowser = errors.New("no browser to draw it (install Chromium or set BIC_CHROME)")
+
+// The size of a chart's picture in a notification: drawn alone, at twice
+// the pixels, sharp in a mail or a chat.
+const (
+	chartPictureWidth  = 800
+	chartPictureHeight = 450
+	chartPictureScale  = 2
+)
+
 // chartImage draws DASHBOARD/CHART from env's live release.
 func (w *Worker) chartImage(ctx context.Context, env, ref string) (notify.Attachment, error) {
 	if w.Renderer == nil {
-		return notify.Attachment{}, errors.New("no browser to draw it (install Chromium or set BIC_CHROME)")
+		return notify.Attachment{}, errNoBrowser
 	}
 	rel, key, err := release.Current(ctx, w.Storage, env)
 	if err != nil {
 		return notify.Attachment{}, err
 	}
 	dash, chart, _ := strings.Cut(ref, "/")
-	res, err := w.Renderer.Render(ctx, render.Request{Release: rel, ReleaseKey: key.Release, Dashboard: dash, Chart: chart, Width: 800, Height: 450, Scale: 2})
+	res, err := w.Renderer.Render(ctx, render.Request{Release: rel, ReleaseKey: key.Release, Dashboard: dash, Chart: chart, Width: chartPictureWidth, Height: chartPictureHeight, Scale: chartPictureScale})
 	if err != nil {
 		return notify.Attachment{}, err
 	}

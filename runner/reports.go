@@ -139,7 +139,7 @@ func withState(rel *release.Release, dash string) *release.Release {
 // none.
 func (w *Worker) reportImage(ctx context.Context, m *compiler.Manifest, rel *release.Release, relKey string, d compiler.Dashboard, chart, key string, chosen map[string]any) (notify.Attachment, error) {
 	if w.Renderer == nil {
-		return notify.Attachment{}, fmt.Errorf("no browser to draw it (install Chromium or set BIC_CHROME)")
+		return notify.Attachment{}, errNoBrowser
 	}
 	pub := rel.Dashboards[d.Name]
 	page := pub.StatePages[key]
@@ -157,7 +157,7 @@ func (w *Worker) reportImage(ctx context.Context, m *compiler.Manifest, rel *rel
 	}
 	q := render.Request{Release: rel, ReleaseKey: relKey, Dashboard: d.Name, Chart: chart, PageKey: page, Width: 1200, Height: 800, Full: chart == ""}
 	if chart != "" {
-		q.Width, q.Height, q.Scale = 800, 450, 2
+		q.Width, q.Height, q.Scale = chartPictureWidth, chartPictureHeight, chartPictureScale
 	}
 	res, err := w.Renderer.Render(ctx, q)
 	if err != nil {

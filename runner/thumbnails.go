@@ -201,7 +201,8 @@ func (w *Worker) thumbnailJob(ctx context.Context, m *compiler.Manifest, job met
 			}
 		}
 	}
-	var charts []string
+	type cell struct{ chart, key string }
+	var charts []cell
 	for _, ref := range rel.Dashboards[name].Charts {
 		_, chart, _ := strings.Cut(ref, "/")
 		key := cells.CellKey(chart)
@@ -211,7 +212,7 @@ func (w *Worker) thumbnailJob(ctx context.Context, m *compiler.Manifest, job met
 		if _, _, ok := w.drawnImage(ctx, key); ok {
 			continue
 		}
-		charts = append(charts, chart)
+		charts = append(charts, cell{chart, key})
 	}
 	if len(charts) == 0 {
 		return nil
@@ -220,9 +221,9 @@ func (w *Worker) thumbnailJob(ctx context.Context, m *compiler.Manifest, job met
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	for _, chart := range charts {
+	for _, c := range charts {
 		var rec release.Picture
-		if png, ok := res.Cells[chart]; ok {
+		if png, ok := res.Cells[c.chart]; ok {
 			blob, perr := w.Storage.PutBlob(ctx, bytes.NewReader(png))
 			if perr != nil {
 				return perr
@@ -233,10 +234,10 @@ func (w *Worker) thumbnailJob(ctx context.Context, m *compiler.Manifest, job met
 			if err != nil {
 				why = err.Error()
 			}
-			w.Log.Warn("chart thumbnail not drawn", "env", job.Env, "dashboard", name, "chart", chart, "error", why)
+			w.Log.Warn("chart thumbnail not drawn", "env", job.Env, "dashboard", name, "chart", c.chart, "error", why)
 			rec.Error = why
 		}
-		if err := release.WritePicture(ctx, w.Storage, release.RenderPrefix+cells.CellKey(chart), rec); err != nil {
+		if err := release.WritePicture(ctx, w.Storage, release.RenderPrefix+c.key, rec); err != nil {
 			return err
 		}
 	}
@@ -256,14 +257,15 @@ func (w *Worker) chartThumbnails(ctx context.Context, rel, base *release.Release
 		_, chart, _ := strings.Cut(ref, "/")
 		key := cells.CellKey(chart)
 		th, had := old.ChartThumbnails[chart]
-		switch png, failed, ok := w.drawnImage(ctx, key); {
-		case had && th.Key == key && !th.Stale:
-		case ok && failed == "":
-			th = release.Thumbnail{PNG: png, Key: key}
-		case had:
-			th.Stale = true
-		default:
-			continue
+		if !had || th.Key != key || th.Stale {
+			switch png, failed, ok := w.drawnImage(ctx, key); {
+			case ok && failed == "":
+				th = release.Thumbnail{PNG: png, Key: key}
+			case had:
+				th.Stale = true
+			default:
+				continue
+			}
 		}
 		if d.ChartThumbnails == nil {
 			d.ChartThumbnails = map[string]release.Thumbnail{}

@@ -59,8 +59,13 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, args []string
 			}
 		}
 	}
-	s.serveBlob(w, r, blobResponse{key: page, contentType: "text/html; charset=utf-8", cacheControl: cacheRevalid,
-		extra: []string{"X-Bic-Revision", strconv.Itoa(l.rel.Revision)}})
+	extra := []string{"X-Bic-Revision", strconv.Itoa(l.rel.Revision)}
+	if s.live != nil {
+		// Under bic dev the page follows /e/ENV/live: it is told the
+		// release it came from, the one just read.
+		extra = append(extra, "Server-Timing", liveTiming+`;desc="`+releaseID(l.key)+`"`)
+	}
+	s.serveBlob(w, r, blobResponse{key: page, contentType: "text/html; charset=utf-8", cacheControl: cacheRevalid, extra: extra})
 }
 
 // serveThumb serves /e/ENV/thumbs/DASHBOARD.png, the dashboard's image

@@ -146,16 +146,6 @@ func (s *Server) liveEvent(r *http.Request, env string) (LiveEvent, <-chan struc
 	return ev, changed, nil
 }
 
-// setLiveTiming tells the page about to be served that it is live, and
-// from which release.
-func (s *Server) setLiveTiming(w http.ResponseWriter, r *http.Request, env string) {
-	l, err := s.envs.get(r.Context(), env)
-	if err != nil {
-		return
-	}
-	w.Header().Set("Server-Timing", liveTiming+`;desc="`+releaseID(l.key)+`"`)
-}
-
 // serveLive serves /e/ENV/live: an event when the stream opens, then one
 // whenever the release or the banner changes, until the client goes away
 // or the server shuts down. The pointer is re-read once per PointerTTL.

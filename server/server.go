@@ -163,9 +163,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if route == routePage && s.live != nil {
-		s.setLiveTiming(hw, r, args[0])
-	}
 	h(hw, r, args)
 }
 

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -51,9 +50,6 @@ type diskCache struct {
 	root   *os.Root
 	secret []byte
 	puts   atomic.Int64
-
-	mu     sync.Mutex
-	broken error // the first write that failed
 }
 
 // openCompileCache opens (making it if needed) the cache of the project in
@@ -259,31 +255,20 @@ func (c *diskCache) Put(key string, value []byte) {
 	tmp := name + ".tmp-" + hex.EncodeToString(suffix[:])
 	f, err := c.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		c.fail(err)
-		return
+		return // a cache that cannot be written only costs the next run time
 	}
 	buf := make([]byte, 0, len(diskMagic)+sha256.Size+len(value))
 	buf = append(append(append(buf, diskMagic...), c.mac(key, value)...), value...)
 	_, werr := f.Write(buf)
 	if err := errors.Join(werr, f.Close()); err != nil {
 		_ = c.root.Remove(tmp)
-		c.fail(err)
 		return
 	}
 	if err := c.root.Rename(tmp, name); err != nil {
 		_ = c.root.Remove(tmp)
-		c.fail(err)
 		return
 	}
 	c.puts.Add(1)
-}
-
-func (c *diskCache) fail(err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.broken == nil {
-		c.broken = err
-	}
 }
 
 // prune removes the entries modified least recently once the cache holds

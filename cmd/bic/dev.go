@@ -21,7 +21,6 @@ import (
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/publish"
 	"github.com/bic-dev/bic/publish/metadata"
-	"github.com/bic-dev/bic/runner"
 	"github.com/bic-dev/bic/runner/schedule"
 	"github.com/bic-dev/bic/server"
 )
@@ -149,18 +148,13 @@ func runDev(cmd *cobra.Command, f *deployFlags, r *runtimeFlags, o devOptions) e
 		running++
 		go func() { errs <- fn() }()
 	}
-	// On-demand filter states get a worker of their own: a Worker's Run and
-	// ServeOnDemand both set its defaults, unsynchronized.
-	od := &runner.Worker{Store: d.st, Queue: e.queue, Storage: e.storage, Open: e.worker.Open, Log: log,
-		Owner: e.worker.Owner, Concurrency: e.worker.Concurrency, ClaimLease: e.worker.ClaimLease, Env: os.LookupEnv}
-	defer od.Close()
 	// One process on local files: the dispatcher may look for runnable
 	// jobs often, so that a save's jobs (charts, then the thumbnail, then
 	// the publish) follow each other without a pause between.
 	e.dispatcher.Interval = devDispatchInterval
 	start(func() error { return e.dispatcher.Run(ctx) })
 	start(func() error { return e.worker.Run(ctx) })
-	start(func() error { return od.ServeOnDemand(ctx, e.queue.Conn(), e.queue.RequestSubject("ondemand")) })
+	start(func() error { return e.worker.ServeOnDemand(ctx, e.queue.Conn(), e.queue.RequestSubject("ondemand")) })
 	sched := &schedule.Scheduler{Store: schedule.Metadata(d.st), Queue: e.queue, Log: log}
 	start(func() error { return sched.Run(ctx) })
 

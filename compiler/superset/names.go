@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/bic-dev/bic/compiler"
 )
 
 // maxNameLen keeps generated names readable and file names short.
@@ -85,27 +87,10 @@ func (n *namer) take(name string) string {
 	}
 }
 
-// sqlKeywords are the words that bic refuses as bare dimension names (the
-// compiler's list: reserved in at least one warehouse bic writes SQL for).
-var sqlKeywords = func() map[string]bool {
-	set := map[string]bool{}
-	for _, w := range strings.Fields(`all analyse analyze and any array as asc asymmetric at authorization between
-		both by case cast check collate column constraint create cross current_catalog current_date
-		current_role current_schema current_time current_timestamp current_user default deferrable desc
-		distinct do else end except exists false fetch for foreign from full grant group having ilike in
-		initially inner intersect interval into is join lateral leading left like limit localtime
-		localtimestamp natural not null offset on only or order outer over partition placing primary
-		qualify references returning right row rows select session_user some symmetric table tablesample
-		then to trailing true union unique unnest user using variadic when where window with`) {
-		set[w] = true
-	}
-	return set
-}()
-
 // plainIdent reports whether s can stand unquoted in SQL as itself: a lower
 // case identifier that is no keyword.
 func plainIdent(s string) bool {
-	if s == "" || sqlKeywords[s] || !(s[0] >= 'a' && s[0] <= 'z' || s[0] == '_') {
+	if s == "" || compiler.IsSQLKeyword(s) || !(s[0] >= 'a' && s[0] <= 'z' || s[0] == '_') {
 		return false
 	}
 	for _, r := range s {

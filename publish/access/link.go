@@ -74,23 +74,15 @@ func (l *List) Verify(env, link string, now time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	exp, sig, ok := strings.Cut(rest, ".")
-	if !ok || len(sig) != sigLen || exp == "" || exp[0] == '0' || len(exp) > 12 {
+	if !ok {
+		return time.Time{}, false
+	}
+	expires, got, ok := parseSigned(exp, sig, now)
+	if !ok {
 		return time.Time{}, false
 	}
 	e, ok := l.byID[id]
 	if !ok || e.Env != env || e.expired(now) {
-		return time.Time{}, false
-	}
-	unix, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	expires := time.Unix(unix, 0)
-	if !now.Before(expires) {
-		return time.Time{}, false
-	}
-	var got [sha256.Size]byte
-	if n, err := strictB64.Decode(got[:], []byte(sig)); err != nil || n != len(got) {
 		return time.Time{}, false
 	}
 	var want [sha256.Size]byte
@@ -99,4 +91,25 @@ func (l *List) Verify(env, link string, now time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return expires, true
+}
+
+// parseSigned reads a signed link's expiry (Unix seconds, one spelling)
+// and signature (unpadded base64url of an HMAC-SHA256): ok only when both
+// are well formed and the expiry is after now.
+func parseSigned(exp, sig string, now time.Time) (expires time.Time, mac [sha256.Size]byte, ok bool) {
+	if len(sig) != sigLen || exp == "" || exp[0] == '0' || len(exp) > 12 {
+		return time.Time{}, mac, false
+	}
+	unix, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil {
+		return time.Time{}, mac, false
+	}
+	expires = time.Unix(unix, 0)
+	if !now.Before(expires) {
+		return time.Time{}, mac, false
+	}
+	if n, err := strictB64.Decode(mac[:], []byte(sig)); err != nil || n != len(mac) {
+		return time.Time{}, mac, false
+	}
+	return expires, mac, true
 }

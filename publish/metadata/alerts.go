@@ -181,11 +181,7 @@ func (s *Store) AlertHistory(ctx context.Context, env, alert string, limit int) 
 	return out, nil
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-}
-
-func (s *Store) history(ctx context.Context, db querier, where string, args ...any) ([]Evaluation, error) {
+func (s *Store) history(ctx context.Context, db queryer, where string, args ...any) ([]Evaluation, error) {
 	rows, err := db.QueryContext(ctx, s.dialect.rebind(`SELECT at, tick, state, value, previous, message, notified, dry_run FROM alert_history `+where), args...)
 	if err != nil {
 		return nil, err

@@ -88,7 +88,7 @@ func (s *Store) ExpireLedgers(ctx context.Context, before time.Time) (ticks, del
 		return 0, 0, fmt.Errorf("expire schedule ticks: %w", err)
 	}
 	ticks, _ = res.RowsAffected()
-	res, err = s.db.ExecContext(ctx, s.dialect.rebind(`DELETE FROM deliveries WHERE status <> 'sending' AND at < ?`), s.dialect.ts(before))
+	res, err = s.db.ExecContext(ctx, s.dialect.rebind(`DELETE FROM deliveries WHERE status <> ? AND at < ?`), DeliverySending, s.dialect.ts(before))
 	if err != nil {
 		return ticks, 0, fmt.Errorf("expire deliveries: %w", err)
 	}

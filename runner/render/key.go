@@ -36,14 +36,7 @@ func Key(pageKey string, assets map[string]string, chartDataKeys []string, width
 // Key is the content address (see the function Key) of the image that
 // Render draws for q.
 func (q Request) Key(chartDataKeys []string) string {
-	pageKey := q.PageKey
-	var assets map[string]string
-	if q.Release != nil {
-		if pageKey == "" {
-			pageKey = q.Release.Dashboards[q.Dashboard].Page
-		}
-		assets = q.Release.Assets
-	}
+	pageKey, assets := q.page()
 	return imageKey(pageKey, assets, chartDataKeys, q.Width, q.Height, q.Scale, q.Chart, q.Full && q.Chart == "", false)
 }
 
@@ -51,15 +44,20 @@ func (q Request) Key(chartDataKeys []string) string {
 // q with Cells set: the page, its assets, the width and scale (the page's
 // whole height is drawn, so Height does not count) and the chart.
 func (q Request) CellKey(chart string) string {
-	pageKey := q.PageKey
-	var assets map[string]string
+	pageKey, assets := q.page()
+	return imageKey(pageKey, assets, nil, q.Width, 0, q.Scale, chart, true, true)
+}
+
+// page is the page blob q draws and the assets it loads.
+func (q Request) page() (pageKey string, assets map[string]string) {
+	pageKey = q.PageKey
 	if q.Release != nil {
 		if pageKey == "" {
 			pageKey = q.Release.Dashboards[q.Dashboard].Page
 		}
 		assets = q.Release.Assets
 	}
-	return imageKey(pageKey, assets, nil, q.Width, 0, q.Scale, chart, true, true)
+	return pageKey, assets
 }
 
 func imageKey(pageKey string, assets map[string]string, chartDataKeys []string, width, height int, scale float64, chart string, full, cell bool) string {
