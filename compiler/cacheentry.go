@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"math"
+	"sync"
 
 	"github.com/bic-dev/bic/schema"
 )
@@ -15,10 +16,10 @@ import (
 // puts in them; change it whenever either changes, and every entry
 // written before is a miss. The bic version is the cache's own to add
 // (cmd/bic keeps entries of each version apart).
-const cacheFormat = "bic compiler file cache 1"
+const cacheFormat = "bic compiler file cache 2"
 
 // entryMagic starts every entry.
-var entryMagic = []byte("bicfc1\n")
+var entryMagic = []byte("bicfc2\n")
 
 // schemaDigest is the part of every key that stands for the compiler and
 // the schema.
@@ -55,6 +56,18 @@ type fileEntry struct {
 	aliases int
 	docs    []*Node // as identifyYAML left them
 	checks  []objectCheck
+	// objects names the object of each document, when every document
+	// defines one: the load stage then needs no tree, and a decoded
+	// entry's trees (lazy) are decoded only when a later stage asks.
+	objects []entryObject
+	lazy    *lazyDocs
+}
+
+// entryObject is what identifyYAML found in one document.
+type entryObject struct {
+	kind    Kind
+	name    string
+	namePos Pos
 }
 
 // objectCheck is the schema stage's verdict on one object of the file, in
@@ -78,6 +91,17 @@ func encodeEntry(key, file string, e *fileEntry) (b []byte, ok bool) {
 	w.str(key)
 	w.diags(e.diags)
 	w.uint(uint64(e.aliases))
+	w.uint(uint64(len(e.checks)))
+	for _, c := range e.checks {
+		w.uint(uint64(c.result))
+		w.diags(c.diags)
+	}
+	w.uint(uint64(len(e.objects)))
+	for _, o := range e.objects {
+		w.str(string(o.kind))
+		w.str(o.name)
+		w.pos(o.namePos)
+	}
 	nodes := 0
 	for _, d := range e.docs {
 		nodes += countNodes(d, 0)
@@ -86,11 +110,6 @@ func encodeEntry(key, file string, e *fileEntry) (b []byte, ok bool) {
 	w.uint(uint64(len(e.docs)))
 	for _, d := range e.docs {
 		w.node(d, 0)
-	}
-	w.uint(uint64(len(e.checks)))
-	for _, c := range e.checks {
-		w.uint(uint64(c.result))
-		w.diags(c.diags)
 	}
 	if !w.ok {
 		return nil, false
@@ -201,8 +220,10 @@ func (w *entryWriter) node(n *Node, depth int) {
 
 // decodeEntry reads an entry written for key, trusting nothing: the
 // checksum, the key it names and every length are checked, and any
-// mismatch makes it a miss.
-func decodeEntry(key, file string, b []byte) (*fileEntry, error) {
+// mismatch makes it a miss. When the entry names every document's object,
+// the trees are left to decode on first use (see lazyDocs); src is the
+// file's text, parsed again should they not decode.
+func decodeEntry(key, file string, b, src []byte) (*fileEntry, error) {
 	if len(b) < len(entryMagic)+sha256.Size || !bytes.HasPrefix(b, entryMagic) {
 		return nil, errEntry
 	}
@@ -218,15 +239,6 @@ func decodeEntry(key, file string, b []byte) (*fileEntry, error) {
 	e := &fileEntry{}
 	e.diags = r.diags()
 	e.aliases = int(r.uint())
-	nodes := r.count()
-	r.slab = make([]Node, nodes)
-	// Children of all mappings and lists: fewer than the nodes.
-	r.ptrs = make([]*Node, nodes)
-	r.keys = make([]string, nodes)
-	e.docs = make([]*Node, r.count())
-	for i := range e.docs {
-		e.docs[i] = r.node(0)
-	}
 	e.checks = make([]objectCheck, r.count())
 	for i := range e.checks {
 		res := checkResult(r.uint())
@@ -235,10 +247,87 @@ func decodeEntry(key, file string, b []byte) (*fileEntry, error) {
 		}
 		e.checks[i] = objectCheck{result: res, diags: r.diags()}
 	}
-	if r.err != nil || r.pos != len(r.b) {
+	if n := r.count(); n > 0 {
+		e.objects = make([]entryObject, n)
+		for i := range e.objects {
+			e.objects[i] = entryObject{kind: Kind(r.str()), name: r.str(), namePos: r.position()}
+			if !validKind(e.objects[i].kind) {
+				r.fail()
+			}
+		}
+	}
+	nodes, docs := r.count(), r.count()
+	if r.err != nil {
+		return nil, errEntry
+	}
+	z := &lazyDocs{r: r, nodes: nodes, count: docs, src: src}
+	if len(e.objects) == docs && docs > 0 {
+		e.lazy = z
+		return e, nil
+	}
+	if e.docs = z.decode(); e.docs == nil && docs > 0 {
 		return nil, errEntry
 	}
 	return e, nil
+}
+
+func validKind(k Kind) bool {
+	for _, o := range objectKinds {
+		if o == k {
+			return true
+		}
+	}
+	return false
+}
+
+// lazyDocs are the trees of an entry's documents, decoded on first use:
+// a compile that takes a dashboard's verdict from the cache never needs
+// its tree. Safe for concurrent use.
+type lazyDocs struct {
+	once  sync.Once
+	r     entryReader // at the first node
+	nodes int
+	count int
+	src   []byte
+	docs  []*Node
+}
+
+// doc returns document i's tree. The entry's checksum was right, so its
+// trees decode unless it was forged; then the file is parsed again (its
+// diagnostics were the entry's, already reported) and a document it does
+// not have is null.
+func (z *lazyDocs) doc(i int) *Node {
+	z.once.Do(func() {
+		if z.docs = z.decode(); z.docs == nil {
+			z.docs, _ = parseYAML(z.r.file, z.src, &diagSink{})
+			for _, d := range z.docs {
+				if d.Kind == KindMap {
+					dropHelpers(d)
+				}
+			}
+		}
+	})
+	if i >= len(z.docs) {
+		return &Node{Pos: Pos{File: z.r.file, Line: 1, Col: 1}}
+	}
+	return z.docs[i]
+}
+
+// decode reads the trees, or returns nil when they do not decode whole.
+func (z *lazyDocs) decode() []*Node {
+	r := z.r
+	r.slab = make([]Node, z.nodes)
+	// Children of all mappings and lists: fewer than the nodes.
+	r.ptrs = make([]*Node, z.nodes)
+	r.keys = make([]string, z.nodes)
+	docs := make([]*Node, z.count)
+	for i := range docs {
+		docs[i] = r.node(0)
+	}
+	if r.err != nil || r.pos != len(r.b) {
+		return nil
+	}
+	return docs
 }
 
 type entryReader struct {

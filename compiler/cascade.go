@@ -40,6 +40,7 @@ type cascade struct {
 	// whose dataset has errors): references to them count for that one.
 	via     map[objKey]objKey
 	skipped map[objKey]*skippedRefs
+	refs    int // references counted in skipped, all told
 }
 
 // unloadedAt says where an object that did not load is defined, and which
@@ -84,6 +85,7 @@ func (r *resolver) unchecked(kind Kind, name string, from Pos) bool {
 		r.cascade.skipped[key] = s
 	}
 	s.count++
+	r.cascade.refs++
 	if !contains(s.files, from.File) {
 		s.files = append(s.files, from.File)
 	}
@@ -158,7 +160,7 @@ func findUnloaded(l *loaded, list Diagnostics) map[objKey]unloadedAt {
 	loadedFiles := map[string]bool{}
 	for _, o := range l.objects {
 		loadedObjs[objKey{o.kind, o.name}] = true
-		loadedFiles[o.node.Pos.File] = true
+		loadedFiles[o.namePos.File] = true
 	}
 	out := map[objKey]unloadedAt{}
 	add := func(k objKey, defined, failed string) {

@@ -14,9 +14,10 @@ import (
 // Compiler turns project files into a Manifest. It holds the compiled
 // schema and is safe for concurrent use.
 type Compiler struct {
-	schema *Schema
-	limits Limits
-	cache  FileCache
+	schema    *Schema
+	limits    Limits
+	cache     FileCache
+	checkOnly bool
 }
 
 // New returns a compiler using the given schema, with DefaultLimits.
@@ -35,9 +36,10 @@ func (c *Compiler) WithLimits(l Limits) (*Compiler, error) {
 // Result is the outcome of one compilation. Manifest is nil when any
 // diagnostic is an error.
 type Result struct {
-	Manifest    *Manifest
+	Manifest    *Manifest // nil for a compiler made by CheckOnly
 	Diagnostics Diagnostics
 	Sources     Sources
+	Counts      Counts
 	Stats       Stats
 }
 
@@ -46,6 +48,7 @@ type Stats struct {
 	Files   int
 	Objects int // datasets, dashboards, charts, alerts and reports
 	Cached  int // files whose load and schema check came from the cache
+	Reused  int // dashboards counted from their verdict, not resolved (CheckOnly)
 	Load    time.Duration
 	Schema  time.Duration
 	Resolve time.Duration // without hashing
@@ -62,10 +65,10 @@ func (c *Compiler) Compile(ctx context.Context, fsys fs.FS) (Result, error) {
 	var st Stats
 	sink := &diagSink{}
 	var (
-		l        *loaded
-		checked  []checkResult
-		m        *Manifest
-		hashTime time.Duration
+		l       *loaded
+		checked []checkResult
+		m       *Manifest
+		rs      resolved
 	)
 	t0 := time.Now()
 	var fc *fileCacher
@@ -79,18 +82,20 @@ func (c *Compiler) Compile(ctx context.Context, fsys fs.FS) (Result, error) {
 	}
 	t2 := time.Now()
 	if err == nil {
-		err = stage(ctx, func() { m, hashTime = resolve(fsys, l, checked, fc, sink) })
+		err = stage(ctx, func() { m, rs = resolve(fsys, l, checked, fc, c.checkOnly, sink) })
 	}
 	t3 := time.Now()
 	if err != nil {
 		return Result{}, fmt.Errorf("compile: %w", err)
 	}
-	st.Load, st.Schema, st.Resolve, st.Hash = t1.Sub(t0), t2.Sub(t1), t3.Sub(t2)-hashTime, hashTime
+	st.Load, st.Schema, st.Resolve, st.Hash = t1.Sub(t0), t2.Sub(t1), t3.Sub(t2)-rs.hashTime, rs.hashTime
 	st.Files = len(l.sources)
 	st.Cached = l.cached
-	st.Objects = len(m.Datasets) + len(m.Dashboards) + len(m.Charts) + len(m.Alerts) + len(m.Reports)
-	res := Result{Diagnostics: capPerFile(sink.list.Sort()), Sources: l.sources, Stats: st}
-	if !res.Diagnostics.HasErrors(false) {
+	st.Reused = rs.reused
+	n := rs.counts
+	st.Objects = n.Datasets + n.Dashboards + n.Charts + n.Alerts + n.Reports
+	res := Result{Diagnostics: capPerFile(sink.list.Sort()), Sources: l.sources, Counts: n, Stats: st}
+	if !res.Diagnostics.HasErrors(false) && !c.checkOnly {
 		res.Manifest = m
 	}
 	return res, nil
@@ -195,7 +200,7 @@ func (c *Compiler) checkAll(ctx context.Context, l *loaded, fc *fileCacher, sink
 			sinks[i].list = o.cached.diags // copied into sink below; the cache writes only what it checked
 			return
 		}
-		ok[i] = c.schema.check(ctx, o.kind, o.node, &sinks[i])
+		ok[i] = c.schema.check(ctx, o.kind, o.tree(), &sinks[i])
 	})
 	if fc != nil && ctx.Err() == nil {
 		fc.putAll(ctx, l, ok, sinks)

@@ -217,7 +217,7 @@ func evalCUE(files []cueFile, projectAt *Pos, step func(cueStep) bool, r *cueRes
 				n.Keys = append([]string{string(kind)}, n.Keys...)
 				n.Values = append([]*Node{{Kind: KindString, Str: name, Pos: n.Pos, KeyPos: n.Pos}}, n.Values...)
 			}
-			r.objects = append(r.objects, object{kind: kind, name: name, node: n})
+			r.objects = append(r.objects, newObject(kind, name, n))
 		}
 	}
 }

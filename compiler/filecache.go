@@ -36,12 +36,12 @@ type fileCacher struct {
 
 // get returns the verified entry for key, or nil: a value that is not an
 // entry for this key, intact, is a miss.
-func (fc *fileCacher) get(key, file string) *fileEntry {
+func (fc *fileCacher) get(key, file string, src []byte) *fileEntry {
 	b, ok := fc.cache.Get(key)
 	if !ok {
 		return nil
 	}
-	e, err := decodeEntry(key, file, b)
+	e, err := decodeEntry(key, file, b, src)
 	if err != nil {
 		return nil
 	}
@@ -62,6 +62,11 @@ func (fc *fileCacher) putAll(ctx context.Context, l *loaded, results []checkResu
 				}
 			}
 			e.checks = append(e.checks, objectCheck{result: results[j], diags: sinks[j].list})
+		}
+		if p.count == len(e.docs) {
+			for _, o := range l.objects[p.first : p.first+p.count] {
+				e.objects = append(e.objects, entryObject{kind: o.kind, name: o.name, namePos: o.namePos})
+			}
 		}
 		if b, ok := encodeEntry(p.key, p.file, &e); ok {
 			fc.cache.Put(p.key, b)

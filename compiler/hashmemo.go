@@ -20,6 +20,8 @@ type dashboardHashes struct {
 	deps      map[string]string
 	dashboard int // its place in r.m.Dashboards
 	obj       *DashboardObject
+	// clean: resolving it found no problem (see reuseVerdicts).
+	clean bool
 }
 
 // hashDashboards works out the hashes of every dashboard and its charts,
@@ -32,17 +34,7 @@ type dashboardHashes struct {
 func (r *resolver) hashDashboards(hs []dashboardHashes) {
 	start := time.Now()
 	defer func() { r.hashTime += time.Since(start) }()
-	var (
-		packKey string
-		known   map[string]dashboardMemo
-	)
-	if r.memo != nil {
-		sum := sha256.Sum256(r.hashContext())
-		packKey = hex.EncodeToString(sum[:])
-		if b, ok := r.memo.cache.Get(packKey); ok {
-			known = decodeHashPack(packKey, b)
-		}
-	}
+	known := r.pack
 	var missed atomic.Bool
 	parallel(context.Background(), len(hs), func(i int) {
 		h := &hs[i]
@@ -58,15 +50,30 @@ func (r *resolver) hashDashboards(hs []dashboardHashes) {
 		h.obj.Hash = contentHash(KindDashboard, h.obj.Spec, h.deps)
 		r.m.Dashboards[h.dashboard].Hash = h.obj.Hash
 	})
-	if packKey != "" && missed.Load() {
-		r.memo.cache.Put(packKey, encodeHashPack(packKey, hs, r.m.Charts))
+	if r.packKey != "" && missed.Load() {
+		r.memo.cache.Put(r.packKey, encodeHashPack(r.packKey, hs, r.m.Charts, r.reused))
+	}
+}
+
+// loadPack reads the dashboards' hashes and verdicts kept for the
+// context the project's datasets now make (none without a cache).
+func (r *resolver) loadPack() {
+	if r.memo == nil {
+		return
+	}
+	sum := sha256.Sum256(r.hashContext())
+	r.packKey = hex.EncodeToString(sum[:])
+	if b, ok := r.memo.cache.Get(r.packKey); ok {
+		r.pack = decodeHashPack(r.packKey, b)
 	}
 }
 
 // dashboardMemo is one dashboard's hashes as the cache keeps them.
 type dashboardMemo struct {
+	key      string // of the dashboard's document
 	id, hash string
 	charts   []string // ID, hash, ID, hash…
+	clean    bool
 }
 
 // use sets the hashes of h from m when m names the same dashboard and
@@ -89,33 +96,47 @@ func (m dashboardMemo) use(h *dashboardHashes, charts []ChartObject, dashboards 
 	return true
 }
 
-var hashesMagic = []byte("bicdp1\n")
+var hashesMagic = []byte("bicdp2\n")
 
-// encodeHashPack writes the hashes of every dashboard with a cache key.
-func encodeHashPack(key string, hs []dashboardHashes, allCharts []ChartObject) []byte {
+// encodeHashPack writes the hashes and verdicts of every dashboard with a
+// cache key, and those of the dashboards reused without resolving.
+func encodeHashPack(key string, hs []dashboardHashes, allCharts []ChartObject, reused []dashboardMemo) []byte {
 	w := entryWriter{ok: true}
 	w.buf.Write(hashesMagic)
 	w.str(key)
-	n := 0
+	n := len(reused)
 	for _, h := range hs {
 		if h.key != "" {
 			n++
 		}
 	}
 	w.uint(uint64(n))
+	write := func(m dashboardMemo) {
+		w.str(m.key)
+		w.str(m.id)
+		w.str(m.hash)
+		if m.clean {
+			w.buf.WriteByte(1)
+		} else {
+			w.buf.WriteByte(0)
+		}
+		w.uint(uint64(len(m.charts) / 2))
+		for _, s := range m.charts {
+			w.str(s)
+		}
+	}
 	for _, h := range hs {
 		if h.key == "" {
 			continue
 		}
-		charts := allCharts[h.first : h.first+len(h.charts)]
-		w.str(h.key)
-		w.str(h.obj.ID)
-		w.str(h.obj.Hash)
-		w.uint(uint64(len(charts)))
-		for _, c := range charts {
-			w.str(c.ID)
-			w.str(c.Hash)
+		m := dashboardMemo{key: h.key, id: h.obj.ID, hash: h.obj.Hash, clean: h.clean}
+		for _, c := range allCharts[h.first : h.first+len(h.charts)] {
+			m.charts = append(m.charts, c.ID, c.Hash)
 		}
+		write(m)
+	}
+	for _, m := range reused {
+		write(m)
 	}
 	sum := sha256.Sum256(w.buf.Bytes())
 	w.buf.Write(sum[:])
@@ -139,8 +160,14 @@ func decodeHashPack(key string, b []byte) map[string]dashboardMemo {
 	n := rd.count()
 	out := make(map[string]dashboardMemo, n)
 	for range n {
-		docKey := rd.str()
-		m := dashboardMemo{id: rd.str(), hash: rd.str()}
+		m := dashboardMemo{key: rd.str(), id: rd.str(), hash: rd.str()}
+		switch rd.byte() {
+		case 0:
+		case 1:
+			m.clean = true
+		default:
+			rd.fail()
+		}
 		c := rd.count()
 		m.charts = make([]string, 0, 2*c)
 		for range c {
@@ -154,7 +181,7 @@ func decodeHashPack(key string, b []byte) map[string]dashboardMemo {
 				return nil
 			}
 		}
-		out[docKey] = m
+		out[m.key] = m
 	}
 	if rd.err != nil || rd.pos != len(rd.b) {
 		return nil
@@ -167,7 +194,7 @@ func decodeHashPack(key string, b []byte) map[string]dashboardMemo {
 func (r *resolver) hashContext() []byte {
 	h := sha256.New()
 	h.Write(r.memo.digest[:])
-	writeLenPrefixed(h, []byte("dashboard hashes 1"))
+	writeLenPrefixed(h, []byte("dashboard hashes 2"))
 	writeLenPrefixed(h, []byte(contentHash(KindProject, r.project, nil)))
 	for _, m := range []map[string]string{r.connectionHashes(), r.datasetHashes()} {
 		names := sortedKeys(m)

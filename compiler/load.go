@@ -14,13 +14,36 @@ import (
 type object struct {
 	kind Kind
 	name string
+	// node is the object's tree; nil when it is still in its cache entry
+	// (lazy), to decode on first use: see tree.
 	node *Node
+	lazy *lazyDocs
+	doc  int
+	// namePos is where its name is: its naming key's value.
+	namePos Pos
+	// cleanFile: the object's file was read and parsed without a
+	// diagnostic.
+	cleanFile bool
 	// cached is the schema stage's verdict from the file cache, when the
 	// object's file was unchanged.
 	cached *objectCheck
 	// key names the object's document in the cache: its file's key and
 	// its place in the file ("" without a cache, and for CUE objects).
 	key string
+}
+
+// newObject is the object of kind and name that tree defines.
+func newObject(kind Kind, name string, tree *Node) object {
+	return object{kind: kind, name: name, node: tree, namePos: tree.PosAt(string(kind))}
+}
+
+// tree returns the object's tree, decoding it from its cache entry on
+// first use.
+func (o *object) tree() *Node {
+	if o.node == nil && o.lazy != nil {
+		return o.lazy.doc(o.doc)
+	}
+	return o.node
 }
 
 // loaded is what the load stage returns: the project settings, every
@@ -91,7 +114,7 @@ func load(ctx context.Context, fsys fs.FS, limits Limits, fc *fileCacher, sink *
 		}
 		if fc != nil {
 			r.key = fileKey(fc.digest, file, r.src)
-			if e := fc.get(r.key, file); e != nil {
+			if e := fc.get(r.key, file, r.src); e != nil {
 				r.entry = e
 				r.docs, r.aliases = e.docs, e.aliases
 				r.sink.list = append(r.sink.list, e.diags...)
@@ -136,16 +159,28 @@ func load(ctx context.Context, fsys fs.FS, limits Limits, fc *fileCacher, sink *
 			sink.errorf(Pos{File: file}, CodeSyntax, "invalid YAML: the aliases of the project's files expand to more than %d values; this file is not read", maxProjectAliasValues)
 			continue
 		}
-		if len(r.docs) == 0 && len(r.sink.list) == 0 {
+		lazy := r.entry != nil && r.entry.lazy != nil
+		if len(r.docs) == 0 && !lazy && len(r.sink.list) == 0 {
 			sink.warnf(Pos{File: file}, CodeEmptyProject, "file is empty")
 		}
 		first := len(l.objects)
-		for i, doc := range r.docs {
-			if obj, ok := identifyYAML(doc, sink); ok {
-				if r.key != "" {
-					obj.key = r.key + "#" + strconv.Itoa(i)
+		if lazy {
+			// The entry says what each document defines; the trees wait.
+			for i, eo := range r.entry.objects {
+				l.objects = append(l.objects, object{kind: eo.kind, name: eo.name, namePos: eo.namePos, lazy: r.entry.lazy, doc: i})
+			}
+		} else {
+			for _, doc := range r.docs {
+				if obj, ok := identifyYAML(doc, sink); ok {
+					l.objects = append(l.objects, obj)
 				}
-				l.objects = append(l.objects, obj)
+			}
+		}
+		for i := range l.objects[first:] {
+			o := &l.objects[first+i]
+			o.cleanFile = len(r.sink.list) == 0
+			if r.key != "" {
+				o.key = r.key + "#" + strconv.Itoa(i)
 			}
 		}
 		switch objs := l.objects[first:]; {
@@ -317,7 +352,7 @@ func identifyYAML(doc *Node, sink *diagSink) (object, bool) {
 		return object{}, false
 	case 1:
 		nameNode := doc.Get(string(found[0]))
-		return object{kind: found[0], name: nameNode.String(), node: doc}, true
+		return newObject(found[0], nameNode.String(), doc), true
 	default:
 		second := doc.Get(string(found[1]))
 		sink.errorf(second.KeyPos, CodeUnknownObject, "a document defines one object, found both %q and %q keys; separate them with --- or use two files", found[0], found[1])

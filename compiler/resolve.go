@@ -4,6 +4,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -31,8 +32,16 @@ type resolver struct {
 	// reported as well.
 	unknownKeys map[Pos]bool
 	nodes       map[string]*Node // object ID → its tree, for positions
-	// memo keeps dashboards' hashes between runs (nil: no cache).
-	memo *fileCacher
+	// memo keeps dashboards' hashes between runs (nil: no cache); pack
+	// holds those kept for this context, under packKey.
+	memo    *fileCacher
+	pack    map[string]dashboardMemo
+	packKey string
+	// checkOnly: the manifest is not wanted, so dashboards with a clean
+	// verdict are reused (see reuseVerdicts).
+	checkOnly   bool
+	reused      []dashboardMemo
+	reusedNames []string
 
 	hashTime time.Duration
 }
@@ -45,9 +54,17 @@ func (r *resolver) hash(kind Kind, spec any, deps map[string]string) string {
 	return h
 }
 
-func resolve(fsys fs.FS, l *loaded, checked []checkResult, fc *fileCacher, sink *diagSink) (*Manifest, time.Duration) {
+// resolved is what resolve returns besides the manifest.
+type resolved struct {
+	hashTime time.Duration
+	counts   Counts
+	reused   int // dashboards whose verdict was reused
+}
+
+func resolve(fsys fs.FS, l *loaded, checked []checkResult, fc *fileCacher, checkOnly bool, sink *diagSink) (*Manifest, resolved) {
 	r := &resolver{
 		memo:        fc,
+		checkOnly:   checkOnly,
 		fsys:        fsys,
 		sink:        sink,
 		m:           &Manifest{},
@@ -67,32 +84,42 @@ func resolve(fsys fs.FS, l *loaded, checked []checkResult, fc *fileCacher, sink 
 	for i, o := range l.objects {
 		id := string(objectID(o.kind, o.name))
 		if first, dup := firstAt[id]; dup {
-			sink.errorf(o.node.PosAt(string(o.kind)), CodeDuplicate, "duplicate %s name %q: already defined at %s", o.kind, o.name, first)
+			sink.errorf(o.namePos, CodeDuplicate, "duplicate %s name %q: already defined at %s", o.kind, o.name, first)
 			continue
 		}
-		firstAt[id] = o.node.PosAt(string(o.kind))
+		firstAt[id] = o.namePos
 		if checked[i] == checkFailed {
-			r.cascade.markFailed(o.kind, o.name, o.node.PosAt(string(o.kind)))
+			r.cascade.markFailed(o.kind, o.name, o.namePos)
 			continue
 		}
 		byKind[o.kind] = append(byKind[o.kind], o)
-		r.nodes[id] = o.node
+		if o.kind == KindDataset {
+			r.nodes[id] = o.tree()
+		}
 	}
 	if l.project != nil && len(l.objects) == 0 {
 		sink.errorf(l.project.Pos, CodeEmptyProject, "the project defines no datasets, dashboards, alerts or reports: expected YAML or CUE files under %s", strings.Join(objectDirs, "/, ")+"/")
 	}
 
 	r.resolveDatasets(byKind[KindDataset])
-	r.resolveDashboards(byKind[KindDashboard])
+	r.loadPack()
+	dashboards := byKind[KindDashboard]
+	if checkOnly {
+		referrers := append(slices.Clip(byKind[KindAlert]), byKind[KindReport]...)
+		dashboards = r.reuseVerdicts(dashboards, referrers)
+	}
+	r.resolveDashboards(dashboards)
 	r.resolveAlerts(byKind[KindAlert])
 	r.resolveReports(byKind[KindReport])
 	r.reportUnchecked()
 	r.m.SchemaVersion = schema.Version
 	r.m.Project = r.project
-	start := time.Now()
-	r.m.Hash = manifestHash(r.m)
-	r.hashTime += time.Since(start)
-	return r.m, r.hashTime
+	if !checkOnly {
+		start := time.Now()
+		r.m.Hash = manifestHash(r.m)
+		r.hashTime += time.Since(start)
+	}
+	return r.m, resolved{hashTime: r.hashTime, counts: r.counts(), reused: len(r.reused)}
 }
 
 // --- project and connections
@@ -309,13 +336,13 @@ func (r *resolver) resolveDatasets(objs []object) {
 	specs := map[string]*Dataset{}
 	conns := map[string]*ConnectionObject{}
 	for _, o := range objs {
+		n := o.tree()
 		var d Dataset
-		if err := decode(o.node, &d); err != nil {
-			r.sink.errorf(o.node.Pos, CodeInvalid, "dataset %q: %v", o.name, err)
-			r.cascade.markFailed(KindDataset, o.name, o.node.PosAt(string(KindDataset)))
+		if err := decode(n, &d); err != nil {
+			r.sink.errorf(n.Pos, CodeInvalid, "dataset %q: %v", o.name, err)
+			r.cascade.markFailed(KindDataset, o.name, n.PosAt(string(KindDataset)))
 			continue
 		}
-		n := o.node
 		typo := r.misspelt(n, datasetKeys)
 		switch {
 		case d.SQL == "" && d.Table == "" && (typo["sql"] != nil || typo["table"] != nil):

@@ -11,7 +11,7 @@ import (
 
 func (r *resolver) resolveAlerts(objs []object) {
 	for _, o := range objs {
-		n := o.node
+		n := o.tree()
 		var a Alert
 		if err := decode(n, &a); err != nil {
 			r.sink.errorf(n.Pos, CodeInvalid, "alert %q: %v", o.name, err)
@@ -186,7 +186,7 @@ func (r *resolver) chartRef(pos Pos, what, ref string) (ChartObject, bool) {
 	dash, chart, _ := strings.Cut(ref, "/")
 	if _, ok := r.dashboards[dash]; !ok {
 		if !r.unchecked(KindDashboard, dash, pos) {
-			r.sink.errorf(pos, CodeUnknownRef, "%s: %q names unknown dashboard %q%s", what, ref, dash, didYouMean(dash, sortedKeys(r.dashboards)))
+			r.sink.errorf(pos, CodeUnknownRef, "%s: %q names unknown dashboard %q%s", what, ref, dash, didYouMean(dash, r.dashboardNames()))
 		}
 		return ChartObject{}, false
 	}
@@ -208,7 +208,7 @@ func (r *resolver) chartRef(pos Pos, what, ref string) (ChartObject, bool) {
 
 func (r *resolver) resolveReports(objs []object) {
 	for _, o := range objs {
-		n := o.node
+		n := o.tree()
 		var rep Report
 		if err := decode(n, &rep); err != nil {
 			r.sink.errorf(n.Pos, CodeInvalid, "report %q: %v", o.name, err)
@@ -230,7 +230,7 @@ func (r *resolver) resolveReports(objs []object) {
 				deps[d.ID] = d.Hash
 				filterSource = d
 			} else if !r.unchecked(KindDashboard, rep.Dashboard, n.PosAt("dashboard")) {
-				r.sink.errorf(n.PosAt("dashboard"), CodeUnknownRef, "%s names unknown dashboard %q%s", what, rep.Dashboard, didYouMean(rep.Dashboard, sortedKeys(r.dashboards)))
+				r.sink.errorf(n.PosAt("dashboard"), CodeUnknownRef, "%s names unknown dashboard %q%s", what, rep.Dashboard, didYouMean(rep.Dashboard, r.dashboardNames()))
 			}
 		default:
 			if c, ok := r.chartRef(n.PosAt("chart"), what, rep.Chart); ok {

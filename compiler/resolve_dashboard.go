@@ -40,10 +40,11 @@ func (r *resolver) resolveDashboards(objs []object) {
 	// Decoding is pure and most of the work: done on every core first.
 	ins := make([]dashboardInput, len(objs))
 	errs := make([]error, len(objs))
-	parallel(context.Background(), len(objs), func(i int) { errs[i] = decode(objs[i].node, &ins[i]) })
+	parallel(context.Background(), len(objs), func(i int) { errs[i] = decode(objs[i].tree(), &ins[i]) })
 	var hashes []dashboardHashes
 	for oi, o := range objs {
-		n := o.node
+		n := o.tree()
+		diags, refs := len(r.sink.list), r.cascade.refs
 		if err := errs[oi]; err != nil {
 			r.sink.errorf(n.Pos, CodeInvalid, "dashboard %q: %v", o.name, err)
 			r.cascade.markFailed(KindDashboard, o.name, n.PosAt(string(KindDashboard)))
@@ -116,6 +117,7 @@ func (r *resolver) resolveDashboards(objs []object) {
 		sort.Strings(dependsOn)
 		obj := &DashboardObject{Meta: Meta{ID: string(DashboardID(d.Name)), DependsOn: dependsOn, Source: n.PosAt("dashboard")}, Spec: d}
 		h.dashboard, h.obj = len(r.m.Dashboards), obj
+		h.clean = len(r.sink.list) == diags && r.cascade.refs == refs && len(chartObjs) == len(d.Charts)
 		hashes = append(hashes, h)
 		r.dashboards[d.Name] = obj
 		r.m.Dashboards = append(r.m.Dashboards, *obj)

@@ -34,14 +34,26 @@ func (c *memCache) Put(key string, value []byte) {
 // measureWarm fills a cache with one compile of the project in dir, then
 // edits one dashboard before each of runs compiles (a new schema each
 // time, as a new process has) and returns their median wall time.
-// With cpuprofile, the edited runs are profiled into that file.
-func measureWarm(dir string, root *os.Root, runs int, cpuprofile string) (wall, cpu time.Duration, err error) {
-	s, err := compiler.NewSchema()
+// With cpuprofile, the edited runs are profiled into that file. With
+// checkOnly, the compiles check only, as `bic validate` does.
+func measureWarm(dir string, root *os.Root, runs int, cpuprofile string, checkOnly bool) (wall, cpu time.Duration, err error) {
+	newCompiler := func(cache compiler.FileCache) (*compiler.Compiler, error) {
+		s, err := compiler.NewSchema()
+		if err != nil {
+			return nil, err
+		}
+		c := compiler.New(s).WithCache(cache)
+		if checkOnly {
+			c = c.CheckOnly()
+		}
+		return c, nil
+	}
+	cache := &memCache{m: map[string][]byte{}}
+	c, err := newCompiler(cache)
 	if err != nil {
 		return 0, 0, err
 	}
-	cache := &memCache{m: map[string][]byte{}}
-	if _, err := compiler.New(s).WithCache(cache).Compile(context.Background(), root.FS()); err != nil {
+	if _, err := c.Compile(context.Background(), root.FS()); err != nil {
 		return 0, 0, err
 	}
 	edit, restore, err := editOne(dir)
@@ -67,21 +79,24 @@ func measureWarm(dir string, root *os.Root, runs int, cpuprofile string) (wall, 
 		}
 		cpu0 := cpuTime()
 		start := time.Now()
-		s, err := compiler.NewSchema()
+		c, err := newCompiler(cache)
 		if err != nil {
 			return 0, 0, err
 		}
-		res, err := compiler.New(s).WithCache(cache).Compile(context.Background(), root.FS())
+		res, err := c.Compile(context.Background(), root.FS())
 		if err != nil {
 			return 0, 0, err
 		}
 		walls = append(walls, time.Since(start))
 		cpus = append(cpus, cpuTime()-cpu0)
-		if res.Manifest == nil {
+		if res.Diagnostics.HasErrors(false) || !checkOnly && res.Manifest == nil {
 			return 0, 0, fmt.Errorf("the edited project does not compile: %v", res.Diagnostics[:min(3, len(res.Diagnostics))])
 		}
 		if res.Stats.Cached != res.Stats.Files-2 && res.Stats.Cached < res.Stats.Files/2 {
 			return 0, 0, fmt.Errorf("only %d of %d files came from the cache", res.Stats.Cached, res.Stats.Files)
+		}
+		if checkOnly && res.Stats.Reused < res.Counts.Dashboards/2 {
+			return 0, 0, fmt.Errorf("only %d of %d dashboards were counted from their verdicts", res.Stats.Reused, res.Counts.Dashboards)
 		}
 	}
 	return median(walls), median(cpus), nil

@@ -227,6 +227,31 @@ func TestValidateCache(t *testing.T) {
 	if uncached != edited {
 		t.Errorf("--no-cache output differs from the cached one:\n%s\nwant\n%s", uncached, edited)
 	}
+	// The unchanged dashboards' verdicts do not outlive what they read: a
+	// metric one of them uses, renamed in its dataset.
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := validate(dir); code != 0 {
+		t.Fatalf("restored: exit %d: %s", code, out)
+	}
+	dataset := filepath.Join(dir, "datasets", "customers.yaml")
+	ds, _ := os.ReadFile(dataset)
+	if err := os.WriteFile(dataset, bytes.Replace(ds, []byte("  customers: {expr: count(*)"), []byte("  people: {expr: count(*)"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	renamed, code := validate(dir)
+	if uncached, _ := validate("--no-cache", dir); code != 1 || renamed != uncached || !strings.Contains(renamed, `no metric "customers"`) {
+		t.Fatalf("the dataset's edit was not seen: exit %d\n%s\nwant\n%s", code, renamed, uncached)
+	}
+	if err := os.WriteFile(dataset, ds, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// --manifest resolves everything: the same manifest with the cache.
+	manifest, code := validate("--manifest", "--format", "json", dir)
+	if uncached, _ := validate("--manifest", "--format", "json", "--no-cache", dir); code != 0 || manifest != uncached {
+		t.Errorf("--manifest with the cache differs from --no-cache: exit %d", code)
+	}
 
 	for _, tc := range []struct {
 		ci    string

@@ -68,7 +68,9 @@ errors, 130 or 143 when stopped by SIGINT or SIGTERM.`,
 				// A cache that cannot be opened (a read-only checkout, no
 				// user cache folder) only costs time.
 			}
-			res, err := compileCached(cmd.Context(), dir, limits, cache)
+			// Without --manifest only the verdict is wanted, so dashboards
+			// the cache knows to be clean are counted, not resolved again.
+			res, err := compileCached(cmd.Context(), dir, limits, cache, !manifest)
 			if err != nil {
 				return err
 			}
@@ -95,9 +97,9 @@ errors, 130 or 143 when stopped by SIGINT or SIGTERM.`,
 				return err
 			}
 			if format == "text" {
-				m := res.Manifest
+				n := res.Counts
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s is valid: %d datasets, %d dashboards, %d charts, %d alerts, %d reports\n",
-					dir, len(m.Datasets), len(m.Dashboards), len(m.Charts), len(m.Alerts), len(m.Reports))
+					dir, n.Datasets, n.Dashboards, n.Charts, n.Alerts, n.Reports)
 			}
 			return nil
 		},
@@ -126,14 +128,15 @@ func compileFor(cmd *cobra.Command, dir string) (compiler.Result, error) {
 // ctx is done first, it returns the compiler's error and run turns it into
 // the signal's exit code.
 func compileDir(ctx context.Context, dir string, limits compiler.Limits) (compiler.Result, error) {
-	return compileCached(ctx, dir, limits, nil)
+	return compileCached(ctx, dir, limits, nil, false)
 }
 
 // validateGCPercent is the GC percent of `bic validate` (see its RunE).
 const validateGCPercent = 400
 
-// compileCached is compileDir with a file cache (nil: none).
-func compileCached(ctx context.Context, dir string, limits compiler.Limits, cache compiler.FileCache) (compiler.Result, error) {
+// compileCached is compileDir with a file cache (nil: none); checkOnly
+// compiles for the diagnostics and counts alone (see compiler.CheckOnly).
+func compileCached(ctx context.Context, dir string, limits compiler.Limits, cache compiler.FileCache, checkOnly bool) (compiler.Result, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
 		return compiler.Result{}, usageErrorf("project folder: %w", err)
@@ -156,6 +159,9 @@ func compileCached(ctx context.Context, dir string, limits compiler.Limits, cach
 	}
 	if cache != nil {
 		c = c.WithCache(cache)
+	}
+	if checkOnly {
+		c = c.CheckOnly()
 	}
 	res, err := c.Compile(ctx, projectFS{root: root})
 	if err != nil {
