@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -22,15 +24,31 @@ type dashboardHashes struct {
 	obj       *DashboardObject
 	// clean: resolving it found no problem (see reuseVerdicts).
 	clean bool
+	// datasets are the datasets it read, as ID, hash, ID, hash… sorted.
+	datasets []string
+}
+
+// datasetsRead lists, as dashboardHashes.datasets, the datasets of deps
+// and of each chart's dependencies.
+func datasetsRead(deps map[string]string, chartDeps []map[string]string) []string {
+	read := maps.Clone(deps)
+	for _, m := range chartDeps {
+		maps.Copy(read, m)
+	}
+	out := make([]string, 0, 2*len(read))
+	for _, id := range sortedKeys(read) {
+		out = append(out, id, read[id])
+	}
+	return out
 }
 
 // hashDashboards works out the hashes of every dashboard and its charts,
-// on every core. With a cache, a dashboard whose document and whose
-// context (the project, its connections and every dataset, by their
-// hashes) are unchanged takes its hashes from the cache: they are a pure
-// function of those, and hashing was most of a warm run's time. The
-// hashes of all dashboards in one context are one cache value (one read
-// instead of one per dashboard), written again when any was missing.
+// on every core. With a cache, a dashboard whose document, context (the
+// project and its connections, by their hashes) and the datasets it read
+// are unchanged takes its hashes from the cache: they are a pure function
+// of those, and hashing was most of a warm run's time. The hashes of all
+// dashboards in one context are one cache value (one read instead of one
+// per dashboard), written again when any was missing.
 func (r *resolver) hashDashboards(hs []dashboardHashes) {
 	start := time.Now()
 	defer func() { r.hashTime += time.Since(start) }()
@@ -74,12 +92,25 @@ type dashboardMemo struct {
 	id, hash string
 	charts   []string // ID, hash, ID, hash…
 	clean    bool
+	datasets []string // as dashboardHashes.datasets
+}
+
+// readSame reports whether every dataset m read is still there, with the
+// same hash.
+func (m dashboardMemo) readSame(datasets map[string]*DatasetObject) bool {
+	for i := 0; i+1 < len(m.datasets); i += 2 {
+		ds, ok := datasets[ObjectID(m.datasets[i]).Name()]
+		if !ok || ds.ID != m.datasets[i] || ds.Hash != m.datasets[i+1] {
+			return false
+		}
+	}
+	return true
 }
 
 // use sets the hashes of h from m when m names the same dashboard and
 // charts in the same order.
 func (m dashboardMemo) use(h *dashboardHashes, charts []ChartObject, dashboards []DashboardObject) bool {
-	if m.id != h.obj.ID || len(m.charts) != 2*len(charts) {
+	if m.id != h.obj.ID || len(m.charts) != 2*len(charts) || !slices.Equal(m.datasets, h.datasets) {
 		return false
 	}
 	for j := range charts {
@@ -96,7 +127,7 @@ func (m dashboardMemo) use(h *dashboardHashes, charts []ChartObject, dashboards 
 	return true
 }
 
-var hashesMagic = []byte("bicdp2\n")
+var hashesMagic = []byte("bicdp3\n")
 
 // encodeHashPack writes the hashes and verdicts of every dashboard with a
 // cache key, and those of the dashboards reused without resolving.
@@ -120,16 +151,18 @@ func encodeHashPack(key string, hs []dashboardHashes, allCharts []ChartObject, r
 		} else {
 			w.buf.WriteByte(0)
 		}
-		w.uint(uint64(len(m.charts) / 2))
-		for _, s := range m.charts {
-			w.str(s)
+		for _, list := range [][]string{m.charts, m.datasets} {
+			w.uint(uint64(len(list) / 2))
+			for _, s := range list {
+				w.str(s)
+			}
 		}
 	}
 	for _, h := range hs {
 		if h.key == "" {
 			continue
 		}
-		m := dashboardMemo{key: h.key, id: h.obj.ID, hash: h.obj.Hash, clean: h.clean}
+		m := dashboardMemo{key: h.key, id: h.obj.ID, hash: h.obj.Hash, clean: h.clean, datasets: h.datasets}
 		for _, c := range allCharts[h.first : h.first+len(h.charts)] {
 			m.charts = append(m.charts, c.ID, c.Hash)
 		}
@@ -168,18 +201,20 @@ func decodeHashPack(key string, b []byte) map[string]dashboardMemo {
 		default:
 			rd.fail()
 		}
-		c := rd.count()
-		m.charts = make([]string, 0, 2*c)
-		for range c {
-			m.charts = append(m.charts, rd.str(), rd.str())
+		for _, list := range []*[]string{&m.charts, &m.datasets} {
+			c := rd.count()
+			*list = make([]string, 0, 2*c)
+			for range c {
+				*list = append(*list, rd.str(), rd.str())
+			}
+			for j := 1; j < len(*list); j += 2 {
+				if !validHash((*list)[j]) {
+					return nil
+				}
+			}
 		}
 		if rd.err != nil || !validHash(m.hash) {
 			return nil
-		}
-		for j := 1; j < len(m.charts); j += 2 {
-			if !validHash(m.charts[j]) {
-				return nil
-			}
 		}
 		out[m.key] = m
 	}
@@ -190,37 +225,18 @@ func decodeHashPack(key string, b []byte) map[string]dashboardMemo {
 }
 
 // hashContext stands for everything outside a dashboard's document that
-// its hashes depend on.
+// its hashes and verdict depend on, but the datasets it reads: each memo
+// names those.
 func (r *resolver) hashContext() []byte {
 	h := sha256.New()
 	h.Write(r.memo.digest[:])
-	writeLenPrefixed(h, []byte("dashboard hashes 2"))
+	writeLenPrefixed(h, []byte("dashboard hashes 3"))
 	writeLenPrefixed(h, []byte(contentHash(KindProject, r.project, nil)))
-	for _, m := range []map[string]string{r.connectionHashes(), r.datasetHashes()} {
-		names := sortedKeys(m)
-		for _, n := range names {
-			writeLenPrefixed(h, []byte(n))
-			writeLenPrefixed(h, []byte(m[n]))
-		}
-		writeLenPrefixed(h, nil)
+	for _, name := range sortedKeys(r.connections) {
+		writeLenPrefixed(h, []byte(name))
+		writeLenPrefixed(h, []byte(r.connections[name].Hash))
 	}
 	return h.Sum(nil)
-}
-
-func (r *resolver) connectionHashes() map[string]string {
-	out := make(map[string]string, len(r.connections))
-	for n, c := range r.connections {
-		out[n] = c.Hash
-	}
-	return out
-}
-
-func (r *resolver) datasetHashes() map[string]string {
-	out := make(map[string]string, len(r.datasets))
-	for n, d := range r.datasets {
-		out[n] = d.Hash
-	}
-	return out
 }
 
 func validHash(s string) bool {

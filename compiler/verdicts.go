@@ -10,7 +10,7 @@ import (
 // no manifest. With a cache it then skips the dashboards that cannot have
 // a problem: one whose document is unchanged since a compile found no
 // problem in it, in the same context (the project, its connections and
-// every dataset, by their hashes), is counted without being resolved, and
+// the datasets it reads, by their hashes), is counted without being resolved, and
 // its tree is never read. That is what `bic validate` needs after a
 // one-file edit. A dashboard an alert or report names is resolved all the
 // same, since their checks read it.
@@ -43,7 +43,7 @@ func (r *resolver) reuseVerdicts(objs, referrers []object) []object {
 	for _, o := range objs {
 		m, ok := r.pack[o.key]
 		if ok && o.key != "" && m.clean && m.id == string(DashboardID(o.name)) && !named[o.name] &&
-			o.cleanFile && o.cached != nil && len(o.cached.diags) == 0 {
+			o.cleanFile && o.cached != nil && len(o.cached.diags) == 0 && m.readSame(r.datasets) {
 			r.reused = append(r.reused, m)
 			r.reusedNames = append(r.reusedNames, o.name)
 			continue

@@ -69,7 +69,8 @@ func TestCheckOnlySameVerdicts(t *testing.T) {
 
 // TestCheckOnlyEdits: edits to examples/shop after a warm compile. Each
 // check-only compile from the warm cache reports what a full compile
-// without one does, and resolves again what the edit can change.
+// without one does, and resolves again what the edit can change; so does
+// a full compile from a warm cache, hashes and all.
 func TestCheckOnlyEdits(t *testing.T) {
 	c := newTestCompiler(t)
 	base := memProject(t, "../examples/shop")
@@ -95,7 +96,8 @@ func TestCheckOnlyEdits(t *testing.T) {
 		{"nothing", func(fstest.MapFS) {}, "", 2},
 		{"a comment in one dashboard", edit("dashboards/customers.yaml", "dashboard:", "# edited\ndashboard:"), "", 1},
 		{"a typo in one dashboard", edit("dashboards/customers.yaml", "metrics: [customers]", "metrics: [customer]"), `no metric "customer"`, 1},
-		{"a metric an unchanged dashboard uses renamed", edit("datasets/customers.yaml", "  customers: {expr: count(*)", "  people: {expr: count(*)"), `no metric "customers"`, 0},
+		{"a metric an unchanged dashboard uses renamed", edit("datasets/customers.yaml", "  customers: {expr: count(*)", "  people: {expr: count(*)"), `no metric "customers"`, 1},
+		{"the description of a dataset one dashboard reads", edit("datasets/customers.yaml", "description: ", "description: Edited. "), "", 1},
 		{"the project's time zone", edit("bic.yaml", "timezone: Europe/Berlin", "timezone: Europe/Paris"), "", 0},
 		{"a report of an unchanged dashboard, misspelt", add("reports/customers.yaml", "report: customers_weekly\ndashboard: customer\nschedule: \"0 8 * * 1\"\nnotify: [{type: email, to: [a@example.com]}]\n"), `did you mean "customers"`, 2},
 		{"a report of an unchanged dashboard's filter", add("reports/customers.yaml", "report: customers_weekly\ndashboard: customers\nfilters: {nope: x}\nschedule: \"0 8 * * 1\"\nnotify: [{type: email, to: [a@example.com]}]\n"), `has no filter "nope"`, 1},
@@ -105,11 +107,14 @@ func TestCheckOnlyEdits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cache := newMemCache()
+			cache, full := newMemCache(), newMemCache()
 			mustCompile(t, c.WithCache(cache).CheckOnly(), base)
+			mustCompile(t, c.WithCache(full), base)
 			p := maps.Clone(base)
 			tt.change(p)
 			want := mustCompile(t, c, p)
+			// A full compile takes the hashes of what the edit cannot change.
+			sameResult(t, tt.name+" (full)", want, mustCompile(t, c.WithCache(full), p))
 			got := mustCompile(t, c.WithCache(cache).CheckOnly(), p)
 			sameVerdict(t, tt.name, want, got)
 			if msg := diagText(got.Diagnostics); tt.want == "" && len(got.Diagnostics) > 0 || tt.want != "" && !strings.Contains(msg, tt.want) {
