@@ -271,23 +271,15 @@ func (d *devSession) compile(ctx context.Context) (*compiler.Manifest, string) {
 
 // compileResult compiles the project folder with the schema loaded once.
 func (d *devSession) compileResult(ctx context.Context) (compiler.Result, error) {
-	root, err := os.OpenRoot(d.f.dir)
-	if err != nil {
-		return compiler.Result{}, usageErrorf("project folder: %w", err)
-	}
-	defer root.Close()
-	c, err := compiler.New(d.schema).WithLimits(d.limits)
-	if err != nil {
-		return compiler.Result{}, usageErrorf("%v", err)
-	}
 	// A save re-checks only the files that changed: the others' results
 	// are in the compile cache (.bic/cache, which the watcher ignores).
 	// Without a usable cache, everything is compiled.
+	var cache compiler.FileCache
 	if fc, err := openCompileCache(d.f.dir); err == nil {
-		c = c.WithCache(fc)
 		defer fc.Close()
+		cache = fc
 	}
-	return c.Compile(ctx, projectFS{root: root})
+	return compileCached(ctx, d.f.dir, d.schema, d.limits, cache, false)
 }
 
 // apply plans the manifest against the environment, applies it when it
@@ -366,7 +358,6 @@ func (d *devSession) follow(ctx context.Context, number int, bar bool) error {
 		case len(failed) > 0:
 			if prog != nil {
 				prog.end()
-				prog = nil
 			}
 			return fmt.Errorf("revision %d of %s failed; the live revision keeps serving:\n%s", number, env, strings.Join(failed, "\n"))
 		case publishDone:

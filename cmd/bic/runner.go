@@ -346,7 +346,6 @@ func waitForRevision(ctx context.Context, out io.Writer, e *engine, st *metadata
 			hinted = true
 			bar.end()
 			fmt.Fprintln(out, "No runner has started a job yet: start `bic runner` (with the same BIC_METADATA_URL, BIC_NATS_URL and BIC_STORAGE_URL) to run them.")
-			bar.last = ""
 		}
 		switch {
 		case len(failed) > 0:
@@ -412,8 +411,11 @@ func (p *progress) show(done, total, failed int) {
 	fmt.Fprintf(p.out, "\r[%s%s] %s", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), line)
 }
 
+// end finishes the bar's line, once: what is printed next starts a line
+// of its own, and a bar shown again starts afresh.
 func (p *progress) end() {
 	if p.terminal && p.last != "" {
 		fmt.Fprintln(p.out)
 	}
+	p.last = ""
 }

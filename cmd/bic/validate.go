@@ -70,7 +70,7 @@ errors, 130 or 143 when stopped by SIGINT or SIGTERM.`,
 			}
 			// Without --manifest only the verdict is wanted, so dashboards
 			// the cache knows to be clean are counted, not resolved again.
-			res, err := compileCached(cmd.Context(), dir, limits, cache, !manifest)
+			res, err := compileCached(cmd.Context(), dir, nil, limits, cache, !manifest)
 			if err != nil {
 				return err
 			}
@@ -128,15 +128,16 @@ func compileFor(cmd *cobra.Command, dir string) (compiler.Result, error) {
 // ctx is done first, it returns the compiler's error and run turns it into
 // the signal's exit code.
 func compileDir(ctx context.Context, dir string, limits compiler.Limits) (compiler.Result, error) {
-	return compileCached(ctx, dir, limits, nil, false)
+	return compileCached(ctx, dir, nil, limits, nil, false)
 }
 
 // validateGCPercent is the GC percent of `bic validate` (see its RunE).
 const validateGCPercent = 400
 
-// compileCached is compileDir with a file cache (nil: none); checkOnly
-// compiles for the diagnostics and counts alone (see compiler.CheckOnly).
-func compileCached(ctx context.Context, dir string, limits compiler.Limits, cache compiler.FileCache, checkOnly bool) (compiler.Result, error) {
+// compileCached is compileDir with a compiled schema (nil: compile it
+// now) and a file cache (nil: none); checkOnly compiles for the
+// diagnostics and counts alone (see compiler.CheckOnly).
+func compileCached(ctx context.Context, dir string, s *compiler.Schema, limits compiler.Limits, cache compiler.FileCache, checkOnly bool) (compiler.Result, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
 		return compiler.Result{}, usageErrorf("project folder: %w", err)
@@ -149,9 +150,10 @@ func compileCached(ctx context.Context, dir string, limits compiler.Limits, cach
 		return compiler.Result{}, usageErrorf("project folder: %w", err)
 	}
 	defer root.Close()
-	s, err := compiler.NewSchema()
-	if err != nil {
-		return compiler.Result{}, &exitError{code: exitRuntime, err: err}
+	if s == nil {
+		if s, err = compiler.NewSchema(); err != nil {
+			return compiler.Result{}, &exitError{code: exitRuntime, err: err}
+		}
 	}
 	c, err := compiler.New(s).WithLimits(limits)
 	if err != nil {
