@@ -94,37 +94,81 @@ func Promote(ctx context.Context, store storage.Store, meta *metadata.Store, pr 
 // publishAgain applies req as a revision that is live at once, pointing
 // req.Env at a copy of rel made for the new revision.
 func publishAgain(ctx context.Context, store storage.Store, meta *metadata.Store, rel *release.Release, req metadata.ApplyRequest) (metadata.Revision, error) {
-	var (
-		before              release.Pointer
-		hadPointer, flipped bool
-	)
+	f := lockedFlip{store: store, env: req.Env}
 	rev, err := meta.ApplyPublished(ctx, req, func(ctx context.Context, rev metadata.Revision) error {
-		// Read under the environment's lock, so that the pointer put back
-		// after a failed commit is the one that was served.
-		var err error
-		before, err = release.ReadPointer(ctx, store, req.Env)
-		hadPointer = err == nil
-		if err != nil && !errors.Is(err, release.ErrNone) {
-			return err
-		}
 		cp := *rel
 		cp.Env, cp.Revision, cp.PublishedAt = req.Env, rev.Number, time.Now().UTC()
 		blob, err := release.Write(ctx, store, &cp)
 		if err != nil {
 			return err
 		}
-		if err := release.Flip(ctx, store, req.Env, release.Pointer{Release: blob.Key, Revision: rev.Number}); err != nil {
-			return err
-		}
-		flipped = true
-		return nil
+		return f.flip(ctx, release.Pointer{Release: blob.Key, Revision: rev.Number})
 	})
-	if err != nil && flipped && hadPointer {
-		// The commit failed after the flip: serve what the metadata DB
-		// still says is live.
-		if perr := release.Flip(context.WithoutCancel(ctx), store, req.Env, before); perr != nil {
-			return metadata.Revision{}, fmt.Errorf("%w (and pointing %s back at revision %d failed: %v)", err, req.Env, before.Revision, perr)
-		}
+	return rev, f.undo(ctx, err)
+}
+
+// GoLive completes revision p.Revision's publish job (id), whose release
+// p names and is written: under env's lock, if the revision still goes
+// live (no newer one is live, it was not superseded), env's pointer is
+// flipped to p and the revision made live in the transaction that holds
+// the lock; otherwise the pointer stays and the revision is superseded
+// (metadata.Store.CompletePublish). Each writer of a pointer — this,
+// Promote, a rollback to a kept release, Republish — flips it only under
+// that lock and after checking the live revision there, so concurrent
+// publishes of one environment leave the pointer naming its live
+// revision, never an older one. If the commit fails after the flip, the
+// pointer is put back.
+func GoLive(ctx context.Context, store storage.Store, meta *metadata.Store, id int64, r metadata.JobResult, env string, p release.Pointer) error {
+	f := lockedFlip{store: store, env: env}
+	err := meta.CompletePublish(ctx, id, r, func(ctx context.Context) error { return f.flip(ctx, p) })
+	return f.undo(ctx, err)
+}
+
+// Republish points env at p, a new release of revision p.Revision (a
+// refresh of its data), if that revision is still env's live one, under
+// the same lock as GoLive; it reports whether it did. A release written
+// while another revision went live is not served.
+func Republish(ctx context.Context, store storage.Store, meta *metadata.Store, env string, p release.Pointer) (bool, error) {
+	return meta.WhileLive(ctx, env, p.Revision, func(ctx context.Context) error {
+		return release.Flip(ctx, store, env, p)
+	})
+}
+
+// lockedFlip flips an environment's pointer from inside a metadata
+// transaction that holds the environment's lock, and puts it back if that
+// transaction then fails.
+type lockedFlip struct {
+	store               storage.Store
+	env                 string
+	before              release.Pointer
+	hadPointer, flipped bool
+}
+
+// flip reads the pointer — under the lock, so that the one put back after
+// a failed commit is the one that was served — and points it at p.
+func (f *lockedFlip) flip(ctx context.Context, p release.Pointer) error {
+	var err error
+	f.before, err = release.ReadPointer(ctx, f.store, f.env)
+	f.hadPointer = err == nil
+	if err != nil && !errors.Is(err, release.ErrNone) {
+		return err
 	}
-	return rev, err
+	if err := release.Flip(ctx, f.store, f.env, p); err != nil {
+		return err
+	}
+	f.flipped = true
+	return nil
+}
+
+// undo is the transaction's error, err: when it failed after the flip,
+// the pointer is put back, to serve what the metadata DB still says is
+// live.
+func (f *lockedFlip) undo(ctx context.Context, err error) error {
+	if err == nil || !f.flipped || !f.hadPointer {
+		return err
+	}
+	if perr := release.Flip(context.WithoutCancel(ctx), f.store, f.env, f.before); perr != nil {
+		return fmt.Errorf("%w (and pointing %s back at revision %d failed: %v)", err, f.env, f.before.Revision, perr)
+	}
+	return err
 }

@@ -7,55 +7,72 @@ import (
 	"strings"
 
 	"github.com/bic-dev/bic/compiler"
+	"github.com/bic-dev/bic/publish"
 	"github.com/bic-dev/bic/publish/metadata"
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/publish/storage"
 )
 
-// publish is a revision's publish job, which runs once every other job of
+// publishJob is a revision's publish job, which runs once every other job of
 // the revision is done: it writes the release (every chart of the
 // revision, with its data blobs, and every dashboard's page drawn with its
-// default state) and flips the environment's pointer to
-// it. Completing the job then makes the revision live in the metadata DB.
+// default state) and returns how to complete the job: completing it flips
+// the environment's pointer to the release and makes the revision live in
+// the metadata DB, in one transaction under the environment's lock
+// (publish.GoLive), unless a newer revision went live meanwhile. A nil
+// golive (a newer revision was live already) completes the job as usual.
+//
+// A job with no ID is a refresh tick's new release of the live revision:
+// its pointer is flipped at once, while the revision is still live
+// (publish.Republish).
 //
 // A chart the revision did not change keeps the data of the release it
 // was planned against (the environment's own, or for a new preview its
 // base's), when that data was computed for the same chart hash and is
 // not older than its dataset's refresh; any other chart's default state is
 // computed here, through the cache.
-func (w *Worker) publish(ctx context.Context, m *compiler.Manifest, job metadata.JobRow) error {
+func (w *Worker) publishJob(ctx context.Context, m *compiler.Manifest, job metadata.JobRow) (golive func(ctx context.Context, id int64, r metadata.JobResult) error, err error) {
 	env, err := w.Store.Environment(ctx, job.Env)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if env.Live > job.Revision {
-		return nil // a newer revision is live: this one is superseded, and the pointer stays
+		return nil, nil // a newer revision is live: this one is superseded, and the pointer stays
 	}
 	base, err := w.baseRelease(ctx, env)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rel, err := w.draft(ctx, m, job, base, "")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	w.thumbnails(ctx, rel, base)
 	blob, err := release.Write(ctx, w.Storage, rel)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := w.Store.PutArtifact(ctx, metadata.Artifact{ContentHash: blob.Hash, StorageKey: blob.Key, Size: blob.Size, Rows: metadata.NoRows}); err != nil {
-		return err
+		return nil, err
 	}
-	// Checked again just before the flip: a newer revision may have gone
-	// live while this release was written.
-	if env, err = w.Store.Environment(ctx, job.Env); err != nil {
-		return err
+	// A newer revision may go live while this release is written: whether
+	// it is served is decided under the environment's lock, at the flip.
+	p := release.Pointer{Release: blob.Key, Revision: job.Revision}
+	if job.ID == 0 {
+		_, err := publish.Republish(ctx, w.Storage, w.Store, job.Env, p)
+		return nil, err
 	}
-	if env.Live > job.Revision {
-		return nil
-	}
-	return release.Flip(ctx, w.Storage, job.Env, release.Pointer{Release: blob.Key, Revision: job.Revision})
+	return func(ctx context.Context, id int64, r metadata.JobResult) error {
+		return publish.GoLive(ctx, w.Storage, w.Store, id, r, job.Env, p)
+	}, nil
+}
+
+// publish is a refresh tick of the live revision job.Revision: a new
+// release of it, served while it is still live (job has no ID).
+func (w *Worker) publish(ctx context.Context, m *compiler.Manifest, job metadata.JobRow) error {
+	job.ID = 0
+	_, err := w.publishJob(ctx, m, job)
+	return err
 }
 
 // draft builds the release a revision's publish job writes, up to its

@@ -177,7 +177,7 @@ func (w *Worker) Handle(ctx context.Context, m *queue.Msg) {
 	defer w.Metrics.InFlight(-1)
 	stop := m.KeepAlive(ctx)
 	start := w.Now()
-	res, err := w.run(ctx, job)
+	res, golive, err := w.run(ctx, job)
 	stop()
 	if !msg.DispatchedAt.IsZero() {
 		res.Queue = start.Sub(msg.DispatchedAt)
@@ -196,7 +196,19 @@ func (w *Worker) Handle(ctx context.Context, m *queue.Msg) {
 		w.fail(ctx, m, job, err, false, log)
 		return
 	}
-	if err := w.Store.Complete(ctx, job.ID, res); err != nil {
+	complete := w.Store.Complete
+	if golive != nil {
+		complete = golive // a publish job: its completion flips the pointer
+	}
+	if err := complete(ctx, job.ID, res); err != nil {
+		if golive != nil && ctx.Err() == nil && !errors.Is(err, metadata.ErrJobState) {
+			// The flip, or the transaction that makes the revision live
+			// with it, failed: an attempt that failed, as when the
+			// release could not be written.
+			w.Metrics.JobFinished(string(job.Kind), "retry", phases)
+			w.fail(ctx, m, job, err, false, log)
+			return
+		}
 		log.Warn("complete", "err", err)
 		_ = m.Retry(time.Second)
 		return
@@ -239,31 +251,33 @@ func (w *Worker) fail(ctx context.Context, m *queue.Msg, job metadata.JobRow, er
 	_ = m.Ack(ctx)
 }
 
-// run executes a job by its kind.
-func (w *Worker) run(ctx context.Context, job metadata.JobRow) (metadata.JobResult, error) {
+// run executes a job by its kind. golive, when set, completes the job
+// instead of Store.Complete (see publishJob).
+func (w *Worker) run(ctx context.Context, job metadata.JobRow) (res metadata.JobResult, golive func(ctx context.Context, id int64, r metadata.JobResult) error, err error) {
 	m, err := w.Store.JobManifest(ctx, job)
 	if err != nil {
-		return metadata.JobResult{}, err
+		return metadata.JobResult{}, nil, err
 	}
 	switch job.Kind {
 	case compiler.JobChartData:
 		var state map[string]any
 		if len(job.State) > 0 {
 			if err := json.Unmarshal(job.State, &state); err != nil {
-				return metadata.JobResult{}, fmt.Errorf("job %s: its state: %w", job.Key, err)
+				return metadata.JobResult{}, nil, fmt.Errorf("job %s: its state: %w", job.Key, err)
 			}
 		}
 		d, err := w.chartData(ctx, m, compiler.ObjectID(job.ObjectID).Name(), state, job.AsOf)
-		return d.result, err
+		return d.result, nil, err
 	case compiler.JobPublish:
-		return metadata.JobResult{}, w.publish(ctx, m, job)
+		golive, err = w.publishJob(ctx, m, job)
+		return metadata.JobResult{}, golive, err
 	case compiler.JobThumbnail:
-		return metadata.JobResult{}, w.thumbnailJob(ctx, m, job)
+		return metadata.JobResult{}, nil, w.thumbnailJob(ctx, m, job)
 	case compiler.JobSchedule:
 		// The schedule itself: every runner's Scheduler computes the ticks
 		// of the live revisions, so a revision's schedule job has nothing
 		// left to do.
-		return metadata.JobResult{}, nil
+		return metadata.JobResult{}, nil, nil
 	}
-	return metadata.JobResult{}, fmt.Errorf("job %s: no handler for kind %q", job.Key, job.Kind)
+	return metadata.JobResult{}, nil, fmt.Errorf("job %s: no handler for kind %q", job.Key, job.Kind)
 }

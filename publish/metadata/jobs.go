@@ -410,6 +410,25 @@ func (s *Store) inJobTx(ctx context.Context, id int64, what string, f func(tx *s
 // this one is superseded. Completing a done job again changes nothing,
 // its first result included. r is what the attempt found (see JobResult).
 func (s *Store) Complete(ctx context.Context, id int64, r JobResult) error {
+	return s.complete(ctx, id, r, nil)
+}
+
+// CompletePublish is Complete for a publish job whose release is written
+// but not served yet: flip points the environment's pointer at it. flip
+// runs only when the job's revision goes live, under the environment's
+// lock and inside the transaction that makes it live, which commits after
+// it; when a newer revision is live, or the revision is no longer
+// pending, flip does not run and the revision is superseded. Every writer
+// of an environment's pointer (this, ApplyPublished, WhileLive) holds that
+// lock and checks the live revision under it, so the pointer cannot be
+// flipped back to a revision another writer replaced meanwhile. If flip
+// fails nothing is recorded; if it succeeded but the commit does not, the
+// caller puts the pointer back. flip must not use the store.
+func (s *Store) CompletePublish(ctx context.Context, id int64, r JobResult, flip func(ctx context.Context) error) error {
+	return s.complete(ctx, id, r, flip)
+}
+
+func (s *Store) complete(ctx context.Context, id int64, r JobResult, flip func(ctx context.Context) error) error {
 	if s.readOnly {
 		return fmt.Errorf("%s: %w", s.where, ErrReadOnly)
 	}
@@ -429,13 +448,13 @@ func (s *Store) Complete(ctx context.Context, id int64, r JobResult) error {
 		if j.kind != compiler.JobPublish {
 			return nil
 		}
-		return s.goLive(ctx, tx, env, j)
+		return s.goLive(ctx, tx, env, j, flip)
 	})
 }
 
 // goLive is a publish job's completion: the revision's release is the one
-// served now.
-func (s *Store) goLive(ctx context.Context, tx *sql.Tx, env string, j jobInTx) error {
+// served now. flip, when set, runs just before the revision is made live.
+func (s *Store) goLive(ctx context.Context, tx *sql.Tx, env string, j jobInTx, flip func(ctx context.Context) error) error {
 	var live sql.NullInt64
 	var liveNumber int
 	err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT e.live_revision, coalesce(l.number, 0)
@@ -449,6 +468,11 @@ func (s *Store) goLive(ctx context.Context, tx *sql.Tx, env string, j jobInTx) e
 			return fmt.Errorf("supersede revision %d: %w", j.number, err)
 		}
 		return nil
+	}
+	if flip != nil {
+		if err := flip(ctx); err != nil {
+			return err
+		}
 	}
 	if err := s.setLive(ctx, tx, env, j.revID, j.number); err != nil {
 		return err

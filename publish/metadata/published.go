@@ -3,6 +3,7 @@ package metadata
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -48,4 +49,34 @@ func (s *Store) makeLive(ctx context.Context, tx *sql.Tx, rev *Revision) error {
 	}
 	rev.Status, rev.Live = RevisionLive, true
 	return s.audit(ctx, tx, rev.AppliedBy, "live", rev.Env, fmt.Sprintf(`{"revision": %d, "previous": %d, "source": %q}`, rev.Number, previous, rev.Source))
+}
+
+// WhileLive runs f under env's lock — the lock every writer of env's
+// pointer holds (see CompletePublish) — if revision number is env's live
+// revision then, and reports whether it ran. A new release of the live
+// revision (a refresh tick's) flips the pointer in f, so it never points
+// back at a revision that went live while the release was written. An
+// environment that does not exist (any more) runs nothing. f must not use
+// the store.
+func (s *Store) WhileLive(ctx context.Context, env string, number int, f func(ctx context.Context) error) (ran bool, err error) {
+	err = s.inEnvTx(ctx, env, func(tx *sql.Tx) error {
+		var live int
+		err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT coalesce(l.number, 0)
+			FROM environments e LEFT JOIN revisions l ON l.id = e.live_revision WHERE e.name = ?`), env).Scan(&live)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read live revision: %w", err)
+		}
+		if live != number {
+			return nil
+		}
+		ran = true
+		return f(ctx)
+	})
+	if err != nil {
+		return false, fmt.Errorf("%s revision %d: %w", env, number, err)
+	}
+	return ran, nil
 }
