@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
+	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/nats-io/nats.go"
 	"golang.org/x/sync/singleflight"
 
@@ -14,12 +17,40 @@ import (
 
 // NATSOnDemand is OnDemand over NATS request–reply: it asks the runners,
 // which plan and compute the state through their cache. Concurrent
-// requests for the same chart and state of one release share one request.
+// requests for the same chart and state of one release share one request,
+// and an answer is kept (the maxAnswers used last) until its data goes
+// stale, so a state viewers come back to costs no round trip: the runners
+// would answer with the same cache entry until then.
 type NATSOnDemand struct {
 	Conn    *nats.Conn
 	Subject string
+	// Now is the clock stale answers are judged by (nil: time.Now).
+	Now func() time.Time
 
-	flight singleflight.Group
+	flight  singleflight.Group
+	once    sync.Once
+	answers *lru.Cache[string, release.Data]
+}
+
+// maxAnswers bounds the answers kept: each is a few blob keys.
+const maxAnswers = 4096
+
+// kept returns the answer kept for key while it is fresh.
+func (o *NATSOnDemand) kept(key string) (release.Data, bool) {
+	o.once.Do(func() { o.answers, _ = lru.New[string, release.Data](maxAnswers) })
+	d, ok := o.answers.Get(key)
+	if !ok {
+		return release.Data{}, false
+	}
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	if !d.StaleAt.IsZero() && !now().Before(d.StaleAt) {
+		o.answers.Remove(key)
+		return release.Data{}, false
+	}
+	return d, true
 }
 
 // natsRequest and natsReply mirror runner.OnDemandRequest and
@@ -42,6 +73,9 @@ type natsReply struct {
 // until ctx's deadline.
 func (o *NATSOnDemand) Compute(ctx context.Context, req Request) (release.Data, error) {
 	key := req.Release + "\x00" + req.Chart + "\x00" + req.StateKey
+	if d, ok := o.kept(key); ok {
+		return d, nil
+	}
 	v, err, _ := o.flight.Do(key, func() (any, error) {
 		body, err := json.Marshal(natsRequest{Env: req.Env, Revision: req.Revision, Chart: req.Chart, State: req.State, StateKey: req.StateKey})
 		if err != nil {
@@ -61,6 +95,7 @@ func (o *NATSOnDemand) Compute(ctx context.Context, req Request) (release.Data, 
 		if r.Error != "" || r.Data == nil {
 			return nil, fmt.Errorf("a runner could not compute it: %s", r.Error)
 		}
+		o.answers.Add(key, *r.Data)
 		return *r.Data, nil
 	})
 	if err != nil {
