@@ -65,7 +65,8 @@ var importLayers = []importLayer{
 		modPath + "server/...", modPath + "publish/storage/...", modPath + "publish/release", modPath + "publish/access", modPath + "compiler/query/filterstate", modPath + "compiler/query/timewindow",
 		"github.com/nats-io/nats.go/...",
 		"github.com/prometheus/client_golang/...", "golang.org/x/sync/...", // server metrics; one read per pointer or blob
-		"github.com/andybalholm/brotli", // a content coding
+		"github.com/andybalholm/brotli",      // a content coding
+		"github.com/hashicorp/golang-lru/v2", // the on-demand answers kept
 	}},
 	{pkg: modPath + "compiler/internal/fixture", any: true}, // test support: txtar fixtures, golden files
 	{pkg: modPath + "cmd", any: true},
