@@ -2,12 +2,15 @@ package compiler
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"math"
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/bic-dev/bic/schema"
 )
@@ -16,10 +19,10 @@ import (
 // puts in them; change it whenever either changes, and every entry
 // written before is a miss. The bic version is the cache's own to add
 // (cmd/bic keeps entries of each version apart).
-const cacheFormat = "bic compiler file cache 2"
+const cacheFormat = "bic compiler file cache 3"
 
 // entryMagic starts every entry.
-var entryMagic = []byte("bicfc2\n")
+var entryMagic = []byte("bicfc3\n")
 
 // schemaDigest is the part of every key that stands for the compiler and
 // the schema.
@@ -106,12 +109,17 @@ func encodeEntry(key, file string, e *fileEntry) (b []byte, ok bool) {
 	for _, d := range e.docs {
 		nodes += countNodes(d, 0)
 	}
+	// The trees go last, after their length: a reader that leaves them
+	// for later still knows the entry ends where it should.
+	trees := entryWriter{file: file, ok: true}
+	for _, d := range e.docs {
+		trees.node(d, 0)
+	}
 	w.uint(uint64(nodes))
 	w.uint(uint64(len(e.docs)))
-	for _, d := range e.docs {
-		w.node(d, 0)
-	}
-	if !w.ok {
+	w.uint(uint64(trees.buf.Len()))
+	w.buf.Write(trees.buf.Bytes())
+	if !w.ok || !trees.ok {
 		return nil, false
 	}
 	sum := sha256.Sum256(w.buf.Bytes())
@@ -210,11 +218,15 @@ func (w *entryWriter) node(n *Node, depth int) {
 	case KindFloat:
 		w.uint(math.Float64bits(n.Float))
 	case KindBool:
-		if n.Bool {
-			w.buf.WriteByte(1)
-		} else {
-			w.buf.WriteByte(0)
-		}
+		w.bool(n.Bool)
+	}
+}
+
+func (w *entryWriter) bool(v bool) {
+	if v {
+		w.buf.WriteByte(1)
+	} else {
+		w.buf.WriteByte(0)
 	}
 }
 
@@ -222,8 +234,8 @@ func (w *entryWriter) node(n *Node, depth int) {
 // checksum, the key it names and every length are checked, and any
 // mismatch makes it a miss. When the entry names every document's object,
 // the trees are left to decode on first use (see lazyDocs); src is the
-// file's text, parsed again should they not decode.
-func decodeEntry(key, file string, b, src []byte) (*fileEntry, error) {
+// file's text, parsed again (within timeout) should they not decode.
+func decodeEntry(key, file string, b, src []byte, timeout time.Duration) (*fileEntry, error) {
 	if len(b) < len(entryMagic)+sha256.Size || !bytes.HasPrefix(b, entryMagic) {
 		return nil, errEntry
 	}
@@ -251,16 +263,16 @@ func decodeEntry(key, file string, b, src []byte) (*fileEntry, error) {
 		e.objects = make([]entryObject, n)
 		for i := range e.objects {
 			e.objects[i] = entryObject{kind: Kind(r.str()), name: r.str(), namePos: r.position()}
-			if !validKind(e.objects[i].kind) {
+			if !slices.Contains(objectKinds, e.objects[i].kind) {
 				r.fail()
 			}
 		}
 	}
-	nodes, docs := r.count(), r.count()
-	if r.err != nil {
+	nodes, docs, size := r.count(), r.count(), r.count()
+	if r.err != nil || r.pos+size != len(r.b) {
 		return nil, errEntry
 	}
-	z := &lazyDocs{r: r, nodes: nodes, count: docs, src: src}
+	z := &lazyDocs{r: r, nodes: nodes, count: docs, src: src, timeout: timeout}
 	if len(e.objects) == docs && docs > 0 {
 		e.lazy = z
 		return e, nil
@@ -271,25 +283,17 @@ func decodeEntry(key, file string, b, src []byte) (*fileEntry, error) {
 	return e, nil
 }
 
-func validKind(k Kind) bool {
-	for _, o := range objectKinds {
-		if o == k {
-			return true
-		}
-	}
-	return false
-}
-
 // lazyDocs are the trees of an entry's documents, decoded on first use:
 // a compile that takes a dashboard's verdict from the cache never needs
 // its tree. Safe for concurrent use.
 type lazyDocs struct {
-	once  sync.Once
-	r     entryReader // at the first node
-	nodes int
-	count int
-	src   []byte
-	docs  []*Node
+	once    sync.Once
+	r       entryReader // at the first node
+	nodes   int
+	count   int
+	src     []byte
+	timeout time.Duration
+	docs    []*Node
 }
 
 // doc returns document i's tree. The entry's checksum was right, so its
@@ -299,13 +303,15 @@ type lazyDocs struct {
 func (z *lazyDocs) doc(i int) *Node {
 	z.once.Do(func() {
 		if z.docs = z.decode(); z.docs == nil {
-			z.docs, _ = parseYAML(z.r.file, z.src, &diagSink{})
+			z.docs, _ = parseYAMLWithin(context.Background(), z.timeout, z.r.file, z.src, &diagSink{})
 			for _, d := range z.docs {
 				if d.Kind == KindMap {
 					dropHelpers(d)
 				}
 			}
 		}
+		// The trees hold what they need of the entry's text.
+		z.r.b, z.src = nil, nil
 	})
 	if i >= len(z.docs) {
 		return &Node{Pos: Pos{File: z.r.file, Line: 1, Col: 1}}
@@ -399,6 +405,17 @@ func (r *entryReader) byte() byte {
 	return c
 }
 
+func (r *entryReader) bool() bool {
+	switch r.byte() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	r.fail()
+	return false
+}
+
 func (r *entryReader) str() string {
 	n := r.count()
 	if r.err != nil {
@@ -485,7 +502,7 @@ func (r *entryReader) node(depth int) *Node {
 	case KindFloat:
 		n.Float = math.Float64frombits(r.uint())
 	case KindBool:
-		n.Bool = r.byte() == 1
+		n.Bool = r.bool()
 	default:
 		r.fail()
 	}

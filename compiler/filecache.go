@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"strings"
+	"time"
 )
 
 // FileCache keeps what the compiler worked out from one file, so that an
@@ -36,12 +37,12 @@ type fileCacher struct {
 
 // get returns the verified entry for key, or nil: a value that is not an
 // entry for this key, intact, is a miss.
-func (fc *fileCacher) get(key, file string, src []byte) *fileEntry {
+func (fc *fileCacher) get(key, file string, src []byte, timeout time.Duration) *fileEntry {
 	b, ok := fc.cache.Get(key)
 	if !ok {
 		return nil
 	}
-	e, err := decodeEntry(key, file, b, src)
+	e, err := decodeEntry(key, file, b, src, timeout)
 	if err != nil {
 		return nil
 	}

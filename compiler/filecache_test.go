@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -116,6 +117,11 @@ func TestFileCacheDistrust(t *testing.T) {
 		"another key's entry": func(key string, b []byte) []byte { return clone(other) },
 		"garbage":             func(string, []byte) []byte { return []byte(strings.Repeat("\xff", 200)) },
 		"magic only":          func(string, []byte) []byte { return clone(entryMagic) },
+		"trailing bytes, checksum made again": func(_ string, b []byte) []byte {
+			body := append(clone(b[:len(b)-sha256.Size]), 0)
+			sum := sha256.Sum256(body)
+			return append(body, sum[:]...)
+		},
 	}
 	for what, f := range damage {
 		cache := newMemCache()

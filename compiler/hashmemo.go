@@ -50,6 +50,9 @@ func datasetsRead(deps map[string]string, chartDeps []map[string]string) []strin
 // dashboards in one context are one cache value (one read instead of one
 // per dashboard), written again when any was missing.
 func (r *resolver) hashDashboards(hs []dashboardHashes) {
+	if r.skipHashes {
+		return
+	}
 	start := time.Now()
 	defer func() { r.hashTime += time.Since(start) }()
 	known := r.pack
@@ -73,8 +76,8 @@ func (r *resolver) hashDashboards(hs []dashboardHashes) {
 	}
 }
 
-// loadPack reads the dashboards' hashes and verdicts kept for the
-// context the project's datasets now make (none without a cache).
+// loadPack reads the dashboards' memos kept for the context (the project
+// and its connections) the project now has (none without a cache).
 func (r *resolver) loadPack() {
 	if r.memo == nil {
 		return
@@ -86,7 +89,8 @@ func (r *resolver) loadPack() {
 	}
 }
 
-// dashboardMemo is one dashboard's hashes as the cache keeps them.
+// dashboardMemo is what the cache keeps of one dashboard: its hashes, its
+// verdict, and the datasets both were made from.
 type dashboardMemo struct {
 	key      string // of the dashboard's document
 	id, hash string
@@ -146,11 +150,7 @@ func encodeHashPack(key string, hs []dashboardHashes, allCharts []ChartObject, r
 		w.str(m.key)
 		w.str(m.id)
 		w.str(m.hash)
-		if m.clean {
-			w.buf.WriteByte(1)
-		} else {
-			w.buf.WriteByte(0)
-		}
+		w.bool(m.clean)
 		for _, list := range [][]string{m.charts, m.datasets} {
 			w.uint(uint64(len(list) / 2))
 			for _, s := range list {
@@ -193,14 +193,7 @@ func decodeHashPack(key string, b []byte) map[string]dashboardMemo {
 	n := rd.count()
 	out := make(map[string]dashboardMemo, n)
 	for range n {
-		m := dashboardMemo{key: rd.str(), id: rd.str(), hash: rd.str()}
-		switch rd.byte() {
-		case 0:
-		case 1:
-			m.clean = true
-		default:
-			rd.fail()
-		}
+		m := dashboardMemo{key: rd.str(), id: rd.str(), hash: rd.str(), clean: rd.bool()}
 		for _, list := range []*[]string{&m.charts, &m.datasets} {
 			c := rd.count()
 			*list = make([]string, 0, 2*c)

@@ -114,7 +114,7 @@ func load(ctx context.Context, fsys fs.FS, limits Limits, fc *fileCacher, sink *
 		}
 		if fc != nil {
 			r.key = fileKey(fc.digest, file, r.src)
-			if e := fc.get(r.key, file, r.src); e != nil {
+			if e := fc.get(r.key, file, r.src, limits.StepTimeout); e != nil {
 				r.entry = e
 				r.docs, r.aliases = e.docs, e.aliases
 				r.sink.list = append(r.sink.list, e.diags...)

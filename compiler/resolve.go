@@ -31,7 +31,7 @@ type resolver struct {
 	// unknown, so a rule about a key that one was meant to be is not
 	// reported as well.
 	unknownKeys map[Pos]bool
-	nodes       map[string]*Node // object ID → its tree, for positions
+	nodes       map[string]*Node // dataset ID → its tree, for positions
 	// memo keeps dashboards' hashes between runs (nil: no cache); pack
 	// holds those kept for this context, under packKey.
 	memo    *fileCacher
@@ -42,12 +42,18 @@ type resolver struct {
 	checkOnly   bool
 	reused      []dashboardMemo
 	reusedNames []string
+	// skipHashes: nothing will read a hash (checking only, with no cache
+	// to keep them in), so none is worked out.
+	skipHashes bool
 
 	hashTime time.Duration
 }
 
 // hash is contentHash, timed for Stats.
 func (r *resolver) hash(kind Kind, spec any, deps map[string]string) string {
+	if r.skipHashes {
+		return ""
+	}
 	start := time.Now()
 	h := contentHash(kind, spec, deps)
 	r.hashTime += time.Since(start)
@@ -65,6 +71,7 @@ func resolve(fsys fs.FS, l *loaded, checked []checkResult, fc *fileCacher, check
 	r := &resolver{
 		memo:        fc,
 		checkOnly:   checkOnly,
+		skipHashes:  checkOnly && fc == nil,
 		fsys:        fsys,
 		sink:        sink,
 		m:           &Manifest{},
@@ -94,6 +101,7 @@ func resolve(fsys fs.FS, l *loaded, checked []checkResult, fc *fileCacher, check
 		}
 		byKind[o.kind] = append(byKind[o.kind], o)
 		if o.kind == KindDataset {
+			// Others' trees may never be needed (see reuseVerdicts).
 			r.nodes[id] = o.tree()
 		}
 	}

@@ -118,6 +118,7 @@ func (r *resolver) resolveDashboards(objs []object) {
 		obj := &DashboardObject{Meta: Meta{ID: string(DashboardID(d.Name)), DependsOn: dependsOn, Source: n.PosAt("dashboard")}, Spec: d}
 		h.dashboard, h.obj = len(r.m.Dashboards), obj
 		h.clean = len(r.sink.list) == diags && r.cascade.refs == refs && len(chartObjs) == len(d.Charts)
+		// Before hashDashboards adds the charts' hashes to deps.
 		h.datasets = datasetsRead(deps, h.chartDeps)
 		hashes = append(hashes, h)
 		r.dashboards[d.Name] = obj

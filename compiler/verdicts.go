@@ -41,9 +41,7 @@ func (r *resolver) reuseVerdicts(objs, referrers []object) []object {
 	}
 	keep := objs[:0:0]
 	for _, o := range objs {
-		m, ok := r.pack[o.key]
-		if ok && o.key != "" && m.clean && m.id == string(DashboardID(o.name)) && !named[o.name] &&
-			o.cleanFile && o.cached != nil && len(o.cached.diags) == 0 && m.readSame(r.datasets) {
+		if m, ok := r.pack[o.key]; ok && !named[o.name] && r.reusable(o, m) {
 			r.reused = append(r.reused, m)
 			r.reusedNames = append(r.reusedNames, o.name)
 			continue
@@ -51,6 +49,17 @@ func (r *resolver) reuseVerdicts(objs, referrers []object) []object {
 		keep = append(keep, o)
 	}
 	return keep
+}
+
+// reusable reports whether m, the memo of o's document in this context,
+// stands for resolving o.
+func (r *resolver) reusable(o object, m dashboardMemo) bool {
+	return m.clean && // resolving it found nothing
+		m.id == string(DashboardID(o.name)) &&
+		// Nor did loading and checking it, which the memo does not cover.
+		o.cleanFile && o.cached != nil && len(o.cached.diags) == 0 &&
+		// And it would read the same datasets again.
+		m.readSame(r.datasets)
 }
 
 // collectNames adds every string of n's tree to names, and the part of

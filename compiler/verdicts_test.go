@@ -1,10 +1,12 @@
 package compiler
 
 import (
+	"crypto/sha256"
 	"maps"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -74,13 +76,13 @@ func TestCheckOnlySameVerdicts(t *testing.T) {
 func TestCheckOnlyEdits(t *testing.T) {
 	c := newTestCompiler(t)
 	base := memProject(t, "../examples/shop")
-	edit := func(file, old, new string) func(fstest.MapFS) {
+	edit := func(file, from, to string) func(fstest.MapFS) {
 		return func(p fstest.MapFS) {
 			f := *p[file]
-			if !strings.Contains(string(f.Data), old) {
-				t.Fatalf("%s has no %q", file, old)
+			if !strings.Contains(string(f.Data), from) {
+				t.Fatalf("%s has no %q", file, from)
 			}
-			f.Data = []byte(strings.Replace(string(f.Data), old, new, 1))
+			f.Data = []byte(strings.Replace(string(f.Data), from, to, 1))
 			p[file] = &f
 		}
 	}
@@ -137,8 +139,9 @@ func TestCheckOnlyEdits(t *testing.T) {
 	}
 }
 
-// TestCheckOnlyDistrust: a damaged pack of verdicts, or one of another
-// context, is not used.
+// TestCheckOnlyDistrust: a damaged pack of verdicts is not used (one of
+// another context is never read: see "the project's time zone" in
+// TestCheckOnlyEdits).
 func TestCheckOnlyDistrust(t *testing.T) {
 	c := newTestCompiler(t)
 	fsys := memProject(t, "../examples/shop")
@@ -164,27 +167,34 @@ func TestCheckOnlyDistrust(t *testing.T) {
 	}
 }
 
-// TestLazyTrees: a file whose entry's trees do not decode is parsed again
-// from its text, and compiles as it would without the cache.
+// TestLazyTrees: an entry whose trees do not decode whole (as a forger
+// with the checksum could write) is a file parsed again from its text, and
+// compiles as it would without the cache, checking only or in full.
 func TestLazyTrees(t *testing.T) {
 	c := newTestCompiler(t)
 	fsys := memProject(t, "../examples/shop")
 	want := mustCompile(t, c, fsys)
-	cache := newMemCache()
-	mustCompile(t, c.WithCache(cache), fsys)
-	src := fsys["dashboards/sales.yaml"].Data
-	key := fileKey(c.schema.digest, "dashboards/sales.yaml", src)
-	e, err := decodeEntry(key, "dashboards/sales.yaml", cache.m[key], src)
-	if err != nil || e.lazy == nil {
-		t.Fatalf("entry: %v, lazy %v", err, e != nil && e.lazy != nil)
+	for _, file := range []string{"dashboards/sales.yaml", "dashboards/customers.yaml", "datasets/orders.yaml"} {
+		cache := newMemCache()
+		mustCompile(t, c.WithCache(cache), fsys)
+		src := fsys[file].Data
+		key := fileKey(c.schema.digest, file, src)
+		e, err := decodeEntry(key, file, cache.m[key], src, time.Second)
+		if err != nil || e.lazy == nil {
+			t.Fatalf("%s: entry: %v, lazy %v", file, err, e != nil && e.lazy != nil)
+		}
+		// The first tree's root of no kind, and the checksum made again.
+		forged := clone(cache.m[key][:len(cache.m[key])-sha256.Size])
+		forged[e.lazy.r.pos] = 0x7f
+		sum := sha256.Sum256(forged)
+		forged = append(forged, sum[:]...)
+		cache.m[key] = forged
+		if e, err := decodeEntry(key, file, forged, src, time.Second); err != nil || e.lazy == nil {
+			t.Fatalf("%s: the forged entry does not decode lazily: %v", file, err)
+		}
+		sameResult(t, file+" (full)", want, mustCompile(t, c.WithCache(cache), fsys))
+		sameVerdict(t, file+" (check-only)", want, mustCompile(t, c.WithCache(cache).CheckOnly(), fsys))
 	}
-	// As a forger with the checksum would: trees that end too early.
-	e.lazy.nodes = 1
-	tree := e.lazy.doc(0)
-	if tree.Get("dashboard").String() != "sales" || len(tree.Get("charts").Items) == 0 {
-		t.Fatalf("the tree parsed again is not the file's: %v", tree.Describe())
-	}
-	sameResult(t, "warm", want, mustCompile(t, c.WithCache(cache), fsys))
 }
 
 func diagText(ds Diagnostics) string {

@@ -236,7 +236,10 @@ func TestValidateCache(t *testing.T) {
 		t.Fatalf("restored: exit %d: %s", code, out)
 	}
 	dataset := filepath.Join(dir, "datasets", "customers.yaml")
-	ds, _ := os.ReadFile(dataset)
+	ds, err := os.ReadFile(dataset)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(dataset, bytes.Replace(ds, []byte("  customers: {expr: count(*)"), []byte("  people: {expr: count(*)"), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -32,9 +32,12 @@ Only regular files inside DIR are read (a symbolic link that leads out of it
 is refused), each at most --max-file-size.
 
 What bic made of each unchanged YAML file (parsed and checked against the
-schema) is kept in DIR/.bic/cache, with the hashes of each dashboard, so
-the next run parses and checks only the files that changed; references
-are always resolved for the whole project. Entries are signed with a key in your user cache folder, so a
+schema) is kept in DIR/.bic/cache, with each dashboard's hashes and
+verdict, so the next run parses and checks only the files that changed,
+and resolves again only the dashboards a change can affect: one whose
+file, project settings, connections and datasets are as they were when it
+was found clean is counted, not resolved (--manifest resolves every
+object). Entries are signed with a key in your user cache folder, so a
 cache that came with the project is never trusted. --no-cache turns the
 cache off; with CI=true it is off unless --cache is given.
 
