@@ -92,14 +92,13 @@ func TestConcurrentPublishesKeepThePointerLive(t *testing.T) {
 						t.Fatalf("round %d: prod's live revision is %d (want %d), its pointer names revision %d, a release of revision %d",
 							i, e.Live, want, p.Revision, rel.Revision)
 					}
-					for _, s := range append([]int{last}, seen...) {
+					// The watcher's last read may have begun before the last
+					// flip: the pointer read after the round ends the list.
+					for _, s := range append(seen, p.Revision) {
 						if s < last {
-							t.Fatalf("round %d: prod's pointer went back from revision %d to %d (it named %v)", i, last, s, seen)
+							t.Fatalf("round %d: prod's pointer went back from revision %d to %d (it named %v, then %d)", i, last, s, seen, p.Revision)
 						}
 						last = s
-					}
-					if last != p.Revision {
-						t.Fatalf("round %d: last pointer read %d, pointer now %d", i, last, p.Revision)
 					}
 				}
 			})
