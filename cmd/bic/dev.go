@@ -168,12 +168,6 @@ func runDev(cmd *cobra.Command, f *deployFlags, r *runtimeFlags, o devOptions) e
 		OnDemand: &server.NATSOnDemand{Conn: e.queue.Conn(), Subject: e.queue.RequestSubject("ondemand")}})
 	base := "http://" + ln.Addr().String()
 	start(func() error { return srv.ServeListener(ctx, ln) })
-	go func() {
-		// Open pages' streams end first, so that the server's shutdown
-		// does not wait for them.
-		<-ctx.Done()
-		d.live.Close()
-	}()
 	fmt.Fprintf(d.out, "Serving %s at %s/\n", f.dir, base)
 
 	first := true
