@@ -10,34 +10,66 @@ import (
 	"time"
 )
 
-// indexPage lists environments and their dashboards. It is plain on
-// purpose: the pages of publish/site are the product; this is a way in.
-// Every value goes through html/template, so a title cannot inject markup.
-var indexPage = template.Must(template.New("index").Parse(`<!doctype html>
+// indexPage lists environments and their dashboards, as cards with their
+// thumbnails: the markup and classes of the index that bic publish --out
+// writes (publish/site's index.html), so that both look alike with the
+// releases' own bic.css, without the server importing the site's
+// renderer. Every value goes through html/template, so a title cannot
+// inject markup. Under bic dev (Live) the page polls each environment's
+// live channel and reloads itself when one serves another release.
+var indexPage = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>bic</title><link rel="icon" href="data:,">
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body>
-<h1>Dashboards</h1>
-{{- if not .Envs}}
-<p>No environment has a release yet.</p>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Dashboards</title>
+<link rel="icon" href="data:,">
+{{- if .Envs}}
+<link rel="stylesheet" href="assets/bic.css">
 {{- end}}
+</head>
+<body>
+<header class="bic-head"><h1>Dashboards</h1></header>
+<main class="bic-index">
 {{- range .Envs}}
-<section>
+<section class="bic-env-list" id="env-{{.Name}}"{{if $.Live}} data-live-env="{{.Name}}" data-release="{{.Release}}"{{end}}>
 <h2>{{.Name}}</h2>
 {{- if .Error}}
-<p>{{.Error}}</p>
+<p class="bic-empty">{{.Error}}</p>
 {{- else}}
-<p>revision {{.Revision}}{{if .PublishedAt}}, published {{.PublishedAt}}{{end}}</p>
-<ul>
+<p class="bic-env-meta">revision {{.Revision}}{{if .PublishedAt}}, published <time datetime="{{.PublishedAt}}">{{.PublishedAt}}</time>{{end}}</p>
+{{- if .Dashboards}}
+<ul class="bic-cards">
 {{- range .Dashboards}}
-<li><a href="{{.Href}}">{{if .Thumb}}<img src="{{.Thumb}}" alt="" width="300" height="200" loading="lazy"><br>{{end}}{{.Title}}</a>{{if .Stale}} (picture of an earlier release){{end}}{{if .Description}}: {{.Description}}{{end}}</li>
-{{- else}}
-<li>no dashboards</li>
+<li class="bic-card"><a href="{{.Href}}">{{if .Thumb}}<img src="{{.Thumb}}" alt="" width="600" height="400" loading="lazy">{{end}}<strong>{{.Title}}</strong></a>{{if .Stale}}<p>The picture is of an earlier release.</p>{{end}}{{with .Description}}<p>{{.}}</p>{{end}}</li>
 {{- end}}
 </ul>
+{{- else}}
+<p class="bic-empty">No dashboards published.</p>
+{{- end}}
 {{- end}}
 </section>
+{{- else}}
+<p class="bic-empty">No environment has a release yet.</p>
+{{- end}}
+</main>
+{{- if .Live}}
+<script>
+(function () {
+  if (!window.fetch) return;
+  document.querySelectorAll('[data-live-env]').forEach(function (el) {
+    function poll() {
+      fetch('e/' + encodeURIComponent(el.dataset.liveEnv) + '/live', { cache: 'no-store' }).then(function (resp) {
+        return resp.ok ? resp.json() : null;
+      }).then(function (ev) {
+        if (ev && ev.release !== el.dataset.release) { location.reload(); return; }
+        setTimeout(poll, 500);
+      }, function () { setTimeout(poll, 2000); });
+    }
+    poll();
+  });
+})();
+</script>
 {{- end}}
 </body>
 </html>
@@ -47,6 +79,7 @@ type indexEnv struct {
 	Name        string
 	Error       string
 	Revision    int
+	Release     string // its short name in the live channel
 	PublishedAt string
 	Dashboards  []indexDashboard
 }
@@ -78,7 +111,10 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, _ []string) 
 			return
 		}
 	}
-	data := struct{ Envs []indexEnv }{}
+	data := struct {
+		Envs []indexEnv
+		Live bool
+	}{Live: s.live != nil}
 	for _, env := range envs {
 		ie := indexEnv{Name: env}
 		l, err := s.envs.get(r.Context(), env)
@@ -89,7 +125,7 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, _ []string) 
 			s.log.Warn("read release", "env", env, "error", err)
 			ie.Error = "its release cannot be read now"
 		default:
-			ie.Revision = l.rel.Revision
+			ie.Revision, ie.Release = l.rel.Revision, releaseID(l.key)
 			if !l.rel.PublishedAt.IsZero() {
 				ie.PublishedAt = l.rel.PublishedAt.UTC().Format(time.RFC3339)
 			}

@@ -93,6 +93,17 @@ func TestLive(t *testing.T) {
 	if ev != (LiveEvent{Release: releaseID(f2.relKey), Revision: 2}) {
 		t.Fatalf("after a publish: %+v, want release %s revision 2", ev, releaseID(f2.relKey))
 	}
+	// The index follows the same channel, from the release it lists.
+	resp, err = http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var index strings.Builder
+	_, _ = bufio.NewReader(resp.Body).WriteTo(&index)
+	resp.Body.Close()
+	if want := `data-live-env="dev" data-release="` + releaseID(f2.relKey) + `"`; !strings.Contains(index.String(), want) || !strings.Contains(index.String(), "<script>") {
+		t.Errorf("the index does not follow the live channel from %s:\n%s", want, index.String())
+	}
 	// The answer as the pages' script reads it, and an environment
 	// without a release.
 	for _, tc := range []struct{ env, want string }{
@@ -131,6 +142,16 @@ func TestLive(t *testing.T) {
 	resp.Body.Close()
 	if h := resp.Header.Get("Server-Timing"); h != "" {
 		t.Errorf("bic serve's page says it is live: Server-Timing %s", h)
+	}
+	resp, err = http.Get(plain.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	index.Reset()
+	_, _ = bufio.NewReader(resp.Body).WriteTo(&index)
+	resp.Body.Close()
+	if strings.Contains(index.String(), "data-live-env") || strings.Contains(index.String(), "<script>") {
+		t.Errorf("bic serve's index follows a live channel:\n%s", index.String())
 	}
 }
 

@@ -46,7 +46,7 @@ func TestRoutes(t *testing.T) {
 			header     map[string]string
 		}{
 			{name: "index lists environments and dashboards, escaped", path: "/", code: 200, ctype: "text/html; charset=utf-8",
-				contains: `<br>Sales &lt;script&gt;alert(1)&lt;/script&gt;</a> (picture of an earlier release): money &amp; more`, cache: "no-cache"},
+				contains: `<strong>Sales &lt;script&gt;alert(1)&lt;/script&gt;</strong></a><p>The picture is of an earlier release.</p><p>money &amp; more</p>`, cache: "no-cache"},
 			{name: "page", path: "/e/prod/d/sales", code: 200, ctype: "text/html; charset=utf-8", body: string(f.page), cache: "no-cache",
 				header: map[string]string{"ETag": `"` + hash(f.pageKey) + `"`, "X-Bic-Revision": "1"}},
 			{name: "chart json, default state", path: "/e/prod/api/charts/sales/revenue", code: 200, ctype: "application/json",

@@ -179,6 +179,7 @@ func TestDevLoop(t *testing.T) {
 		}
 		d.waitOutput("Revision 2 of dev is live")
 		p.poll(`document.body.dataset.bicLive === 'open'`, "the reloaded page follows the live channel")
+		index.poll(`/^revision 2\b/.test(document.querySelector('.bic-env-meta').textContent)`, "the open index page at revision 2")
 	}
 
 	{ // a mistake shows as a banner; the last good revision keeps serving
