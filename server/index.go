@@ -37,11 +37,11 @@ var indexPage = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 {{- if .Error}}
 <p class="bic-empty">{{.Error}}</p>
 {{- else}}
-<p class="bic-env-meta">revision {{.Revision}}{{if .PublishedAt}}, published <time datetime="{{.PublishedAt}}">{{.PublishedAt}}</time>{{end}}</p>
+<p class="bic-env-meta">revision {{.Revision}}{{if .PublishedISO}}, published <time datetime="{{.PublishedISO}}">{{.Published}}</time>{{end}}</p>
 {{- if .Dashboards}}
 <ul class="bic-cards">
 {{- range .Dashboards}}
-<li class="bic-card"><a href="{{.Href}}">{{if .Thumb}}<img src="{{.Thumb}}" alt="" width="600" height="400" loading="lazy">{{end}}<strong>{{.Title}}</strong></a>{{if .Stale}}<p>The picture is of an earlier release.</p>{{end}}{{with .Description}}<p>{{.}}</p>{{end}}</li>
+<li class="bic-card"><a href="{{.Href}}">{{if .Thumb}}<img src="{{.Thumb}}" alt="" loading="lazy">{{end}}<strong>{{.Title}}</strong></a>{{if .Stale}}<p>The picture is of an earlier release.</p>{{end}}{{with .Description}}<p>{{.}}</p>{{end}}</li>
 {{- end}}
 </ul>
 {{- else}}
@@ -76,12 +76,13 @@ var indexPage = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 `))
 
 type indexEnv struct {
-	Name        string
-	Error       string
-	Revision    int
-	Release     string // its short name in the live channel
-	PublishedAt string
-	Dashboards  []indexDashboard
+	Name     string
+	Error    string
+	Revision int
+	Release  string // its short name in the live channel
+	// Published is when, as people read it and as RFC 3339.
+	Published, PublishedISO string
+	Dashboards              []indexDashboard
 }
 
 type indexDashboard struct {
@@ -127,7 +128,8 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, _ []string) 
 		default:
 			ie.Revision, ie.Release = l.rel.Revision, releaseID(l.key)
 			if !l.rel.PublishedAt.IsZero() {
-				ie.PublishedAt = l.rel.PublishedAt.UTC().Format(time.RFC3339)
+				at := l.rel.PublishedAt.UTC()
+				ie.Published, ie.PublishedISO = at.Format("2 Jan 2006 15:04 MST"), at.Format(time.RFC3339)
 			}
 			names := make([]string, 0, len(l.rel.Dashboards))
 			for name := range l.rel.Dashboards {
