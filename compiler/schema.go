@@ -194,6 +194,10 @@ func (c *shapeChecker) errorf(pos Pos, code, format string, args ...any) {
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
+// ValidName reports whether s may name a project or an object (#Name in
+// schema/*.cue): lower case letters, digits and _, starting with a letter.
+func ValidName(s string) bool { return nameRE.MatchString(s) }
+
 func (c *shapeChecker) walk(n *Node, s *shape, path []any) {
 	if s == nil {
 		return

@@ -3,6 +3,7 @@ package compiler
 import (
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -14,6 +15,18 @@ var (
 	// secretParamRE finds the query parameters of a URL that hold secrets.
 	secretParamRE = regexp.MustCompile(`(?i)([?&](?:password|sslpassword|secret|secret_key|token|access_key_secret)=)[^&#]*`)
 )
+
+// EnvRefs lists the NAMEs of the ${env:NAME} references in s, once each,
+// in the order they first appear: what must be set before s is used.
+func EnvRefs(s string) []string {
+	var out []string
+	for _, m := range envRefRE.FindAllStringSubmatch(s, -1) {
+		if !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
 
 // ExpandEnv replaces the ${env:NAME} references in s with lookup's values.
 // Secrets are expanded only at run time, by whoever connects; missing is

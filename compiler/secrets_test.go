@@ -3,6 +3,7 @@ package compiler
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"testing"
 )
 
@@ -132,5 +133,29 @@ func TestRedactError(t *testing.T) {
 	}
 	if RedactError(base, "other", "p@s") != base || RedactError(nil, "x") != nil {
 		t.Error("RedactError changed an error without the secret")
+	}
+}
+
+func TestEnvRefs(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"postgres://${env:PG_USER}:${env:PG_PASSWORD}@db/${env:PG_USER}", []string{"PG_USER", "PG_PASSWORD"}},
+		{"${env:1BAD} ${env:} $env:X {env:Y}", nil},
+		{"${env:a_1}${env:B}", []string{"a_1", "B"}},
+	} {
+		if got := EnvRefs(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("EnvRefs(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestValidName(t *testing.T) {
+	for name, want := range map[string]bool{"shop": true, "shop_2": true, "a": true, "": false, "Shop": false, "2shop": false, "shop-2": false, "_shop": false, "shöp": false} {
+		if got := ValidName(name); got != want {
+			t.Errorf("ValidName(%q) = %v, want %v", name, got, want)
+		}
 	}
 }

@@ -8,32 +8,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/compiler/superset"
 )
-
-// envRefRe finds the ${env:NAME} references the user must set.
-var envRefRe = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// envRefs lists the environment variables a file refers to, once each.
-func envRefs(b []byte) []string {
-	var out []string
-	for _, m := range envRefRe.FindAllSubmatch(b, -1) {
-		if v := string(m[1]); !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-// projectNameRe is what a project's name must be (schema/bic.cue #Name).
-var projectNameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 func newImportCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -78,7 +60,7 @@ validates, 1 when the export cannot be read, the project does not validate or
 (with --strict) there are warnings, 2 for usage errors, 3 when writing fails.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if !projectNameRe.MatchString(project) {
+			if !compiler.ValidName(project) {
 				return usageErrorf("--project %q is not a bic name: lower-case letters, digits and _, starting with a letter", project)
 			}
 			if err := checkOutDir(out, force); err != nil {
@@ -132,7 +114,7 @@ validates, 1 when the export cannot be read, the project does not validate or
 				return &exitError{code: exitInvalid, err: errors.New("the imported project does not validate; please report this with the export")}
 			}
 			next := "review it"
-			if vars := envRefs(res.Files["bic.yaml"]); len(vars) > 0 {
+			if vars := compiler.EnvRefs(string(res.Files["bic.yaml"])); len(vars) > 0 {
 				next += ", set " + strings.Join(vars, ", ")
 			}
 			fmt.Fprintf(stdout, "%s is valid; next: %s, and run bic validate %s\n", out, next, out)
