@@ -273,7 +273,7 @@ func (d *devSession) compileResult(ctx context.Context) (compiler.Result, error)
 		defer fc.Close()
 		cache = fc
 	}
-	return compileCached(ctx, d.f.dir, d.schema, d.limits, cache, false)
+	return compileWith(ctx, d.f.dir, d.limits, compileOptions{schema: d.schema, cache: cache})
 }
 
 // apply plans the manifest against the environment, applies it when it

@@ -73,7 +73,7 @@ errors, 130 or 143 when stopped by SIGINT or SIGTERM.`,
 			}
 			// Without --manifest only the verdict is wanted, so dashboards
 			// the cache knows to be clean are counted, not resolved again.
-			res, err := compileCached(cmd.Context(), dir, nil, limits, cache, !manifest)
+			res, err := compileWith(cmd.Context(), dir, limits, compileOptions{cache: cache, checkOnly: !manifest})
 			if err != nil {
 				return err
 			}
@@ -131,16 +131,21 @@ func compileFor(cmd *cobra.Command, dir string) (compiler.Result, error) {
 // ctx is done first, it returns the compiler's error and run turns it into
 // the signal's exit code.
 func compileDir(ctx context.Context, dir string, limits compiler.Limits) (compiler.Result, error) {
-	return compileCached(ctx, dir, nil, limits, nil, false)
+	return compileWith(ctx, dir, limits, compileOptions{})
 }
 
 // validateGCPercent is the GC percent of `bic validate` (see its RunE).
 const validateGCPercent = 400
 
-// compileCached is compileDir with a compiled schema (nil: compile it
-// now) and a file cache (nil: none); checkOnly compiles for the
-// diagnostics and counts alone (see compiler.CheckOnly).
-func compileCached(ctx context.Context, dir string, s *compiler.Schema, limits compiler.Limits, cache compiler.FileCache, checkOnly bool) (compiler.Result, error) {
+// compileOptions are how compileWith compiles, besides compileDir's.
+type compileOptions struct {
+	schema    *compiler.Schema   // compiled once by the caller; nil: now
+	cache     compiler.FileCache // nil: none
+	checkOnly bool               // for the diagnostics and counts alone (compiler.CheckOnly)
+}
+
+// compileWith is compileDir as o says.
+func compileWith(ctx context.Context, dir string, limits compiler.Limits, o compileOptions) (compiler.Result, error) {
 	info, err := os.Stat(dir)
 	if err != nil {
 		return compiler.Result{}, usageErrorf("project folder: %w", err)
@@ -153,6 +158,7 @@ func compileCached(ctx context.Context, dir string, s *compiler.Schema, limits c
 		return compiler.Result{}, usageErrorf("project folder: %w", err)
 	}
 	defer root.Close()
+	s := o.schema
 	if s == nil {
 		if s, err = compiler.NewSchema(); err != nil {
 			return compiler.Result{}, &exitError{code: exitRuntime, err: err}
@@ -162,10 +168,10 @@ func compileCached(ctx context.Context, dir string, s *compiler.Schema, limits c
 	if err != nil {
 		return compiler.Result{}, usageErrorf("%v", err)
 	}
-	if cache != nil {
-		c = c.WithCache(cache)
+	if o.cache != nil {
+		c = c.WithCache(o.cache)
 	}
-	if checkOnly {
+	if o.checkOnly {
 		c = c.CheckOnly()
 	}
 	res, err := c.Compile(ctx, projectFS{root: root})
