@@ -116,7 +116,7 @@ func (r *resolver) checkSchedule(n *Node, what, schedule string, tz *string) {
 }
 
 var notifyKeys = map[string][]string{
-	"webhook": {"url"},
+	"webhook": {"url", "secret"},
 	"slack":   {"webhook_url", "channel"},
 	"email":   {"to", "subject"},
 }

@@ -192,8 +192,11 @@ type AlertCondition struct {
 
 // Notify is one channel a notification goes to.
 type Notify struct {
-	Type       string   `json:"type"`
-	URL        string   `json:"url,omitempty"`
+	Type string `json:"type"`
+	URL  string `json:"url,omitempty"`
+	// Secret signs a webhook's requests: a ${env:NAME} reference, which
+	// only the runner that sends expands.
+	Secret     string   `json:"secret,omitempty"`
 	WebhookURL string   `json:"webhook_url,omitempty"`
 	Channel    string   `json:"channel,omitempty"`
 	To         []string `json:"to,omitempty"`

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -27,6 +28,10 @@ type Channel struct {
 	Channel string   // Slack: the channel, optional
 	To      []string // email: the recipients
 	Subject string   // email: the subject line, optional
+	// Secret is a webhook's own signing key, expanded; empty: the one of
+	// every webhook (Config.WebhookSecret). It is in neither ID nor
+	// String: a new key is the same receiver, and keys are not shown.
+	Secret []byte
 }
 
 // ErrMissingEnv marks a channel whose ${env:NAME} is not set.
@@ -52,6 +57,14 @@ func ChannelFromNotify(n compiler.Notify, lookup func(name string) (string, bool
 		return Channel{}, fmt.Errorf("%w: %s %s needs ${env:%s}", ErrMissingEnv, n.Type, field, missing)
 	}
 	c.URL = out
+	if n.Secret != "" {
+		key, missing := compiler.ExpandEnv(n.Secret, lookup)
+		if missing != "" || key == "" {
+			// An unset key must not leave the requests unsigned.
+			return Channel{}, fmt.Errorf("%w: webhook secret needs ${env:%s}", ErrMissingEnv, cmp.Or(missing, strings.Join(compiler.EnvRefs(n.Secret), ",")))
+		}
+		c.Secret = []byte(key)
+	}
 	return c, nil
 }
 

@@ -185,7 +185,8 @@ func deliverOne(ctx context.Context, ledger Ledger, t Target, msg Message) (Deli
 // every notifier shares.
 type Config struct {
 	Options
-	// WebhookSecret signs every webhook (BIC_WEBHOOK_SECRET); empty: unsigned.
+	// WebhookSecret signs every webhook that has no secret of its own
+	// (BIC_WEBHOOK_SECRET); empty: those are unsigned.
 	WebhookSecret []byte
 	// SMTP is the mail server (BIC_SMTP_URL); nil: email channels fail.
 	SMTP *SMTPConfig
@@ -205,7 +206,11 @@ var ErrNoSMTP = errors.New("notify: email needs an SMTP server (BIC_SMTP_URL)")
 func (c Config) Notifier(ch Channel) (Notifier, error) {
 	switch ch.Type {
 	case TypeWebhook:
-		return NewWebhook(ch.URL, c.WebhookSecret, c.Options)
+		secret := c.WebhookSecret
+		if len(ch.Secret) > 0 {
+			secret = ch.Secret
+		}
+		return NewWebhook(ch.URL, secret, c.Options)
 	case TypeSlack:
 		return NewSlack(ch.URL, ch.Channel, c.Options)
 	case TypeEmail:

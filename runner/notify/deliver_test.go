@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -210,5 +211,56 @@ func TestChannelFromNotify(t *testing.T) {
 	b, _ := ChannelFromNotify(compiler.Notify{Type: TypeWebhook, URL: "https://hooks.example.com/b"}, nil)
 	if a.ID() == b.ID() || a.ID() != again.ID() || !strings.HasPrefix(a.ID(), "webhook:hooks.example.com:") {
 		t.Errorf("IDs %q and %q: want stable, distinct, named by host", a.ID(), b.ID())
+	}
+}
+
+// TestWebhookOwnSecret: a webhook with a secret of its own is signed with
+// it, one without with the binary's key for all webhooks; a secret whose
+// variable is not set is an error, never an unsigned request; neither the
+// channel's ID nor its description holds the key.
+func TestWebhookOwnSecret(t *testing.T) {
+	rc := newReceiver(t)
+	env := map[string]string{"HOOK_KEY": "the-channel's-own-key"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	shared := []byte("the-key-of-every-webhook")
+	cfg := Config{Options: Options{Retry: fastRetry}, WebhookSecret: shared}
+	for _, tc := range []struct {
+		name   string
+		notify compiler.Notify
+		key    []byte // the key the request is signed with; nil: none is sent
+	}{
+		{"its own", compiler.Notify{Type: TypeWebhook, URL: rc.URL + "/own", Secret: "${env:HOOK_KEY}"}, []byte(env["HOOK_KEY"])},
+		{"every webhook's", compiler.Notify{Type: TypeWebhook, URL: rc.URL + "/shared"}, shared},
+		{"its own, unset", compiler.Notify{Type: TypeWebhook, URL: rc.URL + "/unset", Secret: "${env:NO_SUCH_KEY}"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(rc.seen())
+			ch, err := ChannelFromNotify(tc.notify, lookup)
+			if tc.key == nil {
+				if !errors.Is(err, ErrMissingEnv) || !strings.Contains(err.Error(), "NO_SUCH_KEY") {
+					t.Fatalf("ChannelFromNotify = %v, want ErrMissingEnv naming NO_SUCH_KEY", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertNoSecret(t, []string{env["HOOK_KEY"]}, ch.ID(), ch.String())
+			n, err := cfg.Notifier(ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := n.Notify(context.Background(), testMessage("")); err != nil {
+				t.Fatal(err)
+			}
+			reqs := rc.seen()
+			if len(reqs) != before+1 {
+				t.Fatalf("%d requests, want %d", len(reqs), before+1)
+			}
+			r := reqs[len(reqs)-1]
+			if err := Verify(tc.key, r.header, r.body, time.Now(), 5*time.Minute); err != nil {
+				t.Errorf("signed with another key than %q: %v", tc.key, err)
+			}
+		})
 	}
 }

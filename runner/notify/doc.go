@@ -32,9 +32,10 @@
 // (the body's exact bytes). A receiver recomputes it, compares in
 // constant time, and rejects a timestamp more than a few minutes from its
 // clock, which stops a captured request from being replayed; Verify does
-// all of it. The language's webhook has no secret field, so one key signs
-// every webhook: the binary reads it from BIC_WEBHOOK_SECRET
-// (Config.WebhookSecret); without it the requests carry no signature.
+// all of it. A webhook is signed with its own key when its #Notify has
+// one (secret: ${env:NAME}, expanded by the runner that sends), else with
+// the binary's key for all webhooks, BIC_WEBHOOK_SECRET
+// (Config.WebhookSecret); with neither the requests carry no signature.
 //
 // # Slack
 //

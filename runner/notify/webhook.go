@@ -35,8 +35,8 @@ type Webhook struct {
 }
 
 // NewWebhook is a notifier for url (expanded: no ${env:…} left), signing
-// with secret. The schema's webhook has no secret of its own, so the
-// binary passes one for all webhooks (BIC_WEBHOOK_SECRET); with an empty
+// with secret: the channel's own (its secret: ${env:NAME}), or else the
+// one the binary has for all webhooks (BIC_WEBHOOK_SECRET); with an empty
 // secret the requests carry no X-Bic-Signature.
 func NewWebhook(url string, secret []byte, o Options) (*Webhook, error) {
 	if err := checkHTTPURL("webhook", url); err != nil {
