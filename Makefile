@@ -30,3 +30,5 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzCompileYAML -fuzztime 5m ./compiler
 	go test -run '^$$' -fuzz FuzzCompileCUE -fuzztime 5m ./compiler
 	go test -run '^$$' -fuzz FuzzValidateTree -fuzztime 5m ./cmd/bic
+	go test -run '^$$' -fuzz FuzzCacheEntry -fuzztime 1m ./compiler
+	go test -run '^$$' -fuzz FuzzHashPack -fuzztime 1m ./compiler
