@@ -128,7 +128,7 @@ func onDemandTimes(ctx context.Context, c config, dir string) (*onDemandResult, 
 		queries []string
 	}{
 		{"a state that was not precomputed, first request", states},
-		{"the same states again", states},
+		{"the same states again (kept by bic serve)", states},
 		{"a precomputed state (a static value of a select filter)", precomputed},
 	} {
 		progress(c, "on-demand: %s, %d requests", p.name, len(p.queries))
