@@ -51,7 +51,15 @@ type jobsResult struct {
 	// putBlobAfter is a PutBlob's mean time after its data ended, where
 	// the bench wraps the storage (the in-process path only).
 	putBlobAfter time.Duration
+	// cpu is the runners' user + system time while the jobs ran (the
+	// embedded path: this whole process, NATS and SQLite included; the
+	// real path: the two bic runner processes, from start to exit);
+	// services the real path's NATS, PostgreSQL and S3 server processes'.
+	cpu, services time.Duration
 }
+
+// cpuPerJob is the runners' CPU time per job.
+func (r *jobsResult) cpuPerJob() time.Duration { return r.cpu / time.Duration(r.jobs) }
 
 // perJob is the runners' time per job: wall × runners ÷ jobs.
 func (r *jobsResult) perJob() time.Duration {
@@ -124,7 +132,7 @@ func jobsEmbedded(ctx context.Context, p *project) (*jobsResult, error) {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	start := time.Now()
+	start, cpu0 := time.Now(), selfCPU()
 	for i := range runners {
 		d := &runner.Dispatcher{Store: st, Queue: q, Log: log}
 		w := &runner.Worker{Store: st, Queue: q, Storage: objects, Open: duckOpener{p.dir}, Metrics: met, Log: log,
@@ -136,6 +144,7 @@ func jobsEmbedded(ctx context.Context, p *project) (*jobsResult, error) {
 	wall, err := waitForJobs(ctx, st, total)
 	stop()
 	wg.Wait()
+	cpu := selfCPU() - cpu0
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +156,7 @@ func jobsEmbedded(ctx context.Context, p *project) (*jobsResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.putBlobAfter = objects.meanAfter()
+	r.putBlobAfter, r.cpu = objects.meanAfter(), cpu
 	r.jobByID, err = probeJobByID(ctx, st)
 	return r, err
 }

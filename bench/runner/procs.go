@@ -69,7 +69,7 @@ func jobsReal(ctx context.Context, c config, p *project) (*jobsResult, error) {
 	var procs []*exec.Cmd
 	var addrs []string
 	defer func() { benchkit.StopAll(procs) }()
-	start := time.Now()
+	start, services0 := time.Now(), servicesCPU(serviceNames...)
 	for i := range runners {
 		addr, err := benchkit.FreeAddr()
 		if err != nil {
@@ -97,17 +97,23 @@ func jobsReal(ctx context.Context, c config, p *project) (*jobsResult, error) {
 			return nil, err
 		}
 	}
+	services := servicesCPU(serviceNames...) - services0
 	if err := benchkit.StopAll(procs); err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, tails(logs))
 	}
+	cpu := procsCPU(procs)
 	procs = nil
 	r, err := summarize(ctx, st, number, start, wall, sc)
 	if err != nil {
 		return nil, err
 	}
+	r.cpu, r.services = cpu, services
 	r.jobByID, err = probeJobByID(ctx, st)
 	return r, err
 }
+
+// serviceNames are the process names of the real path's services.
+var serviceNames = []string{"nats-server", "postgres", "versitygw"}
 
 // tails is the end of each runner's log, for an error message.
 func tails(dir string) string {

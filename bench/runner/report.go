@@ -99,6 +99,18 @@ func (r *report) print(w io.Writer, c config) {
 		return benchkit.Dur(j.putBlobAfter)
 	}), true)
 	row("runner time per job (wall × 2 ÷ jobs)", "", jobs(func(j *jobsResult) string { return benchkit.Dur(j.perJob()) }), true)
+	row("CPU per job: the runners' user + system time ÷ jobs (embedded: this process, NATS and SQLite in it; real: the 2 `bic runner` processes, start to exit); 2 cores ÷ it", "", jobs(func(j *jobsResult) string {
+		if j.cpu == 0 {
+			return "—"
+		}
+		return fmt.Sprintf("%s; %.0f jobs/s", benchkit.Dur(j.cpuPerJob()), float64(runtime.NumCPU())/j.cpuPerJob().Seconds())
+	}), true)
+	row("CPU per job of the services (NATS server, PostgreSQL, versitygw processes; anyone else's use of them meanwhile counts too)", "", jobs(func(j *jobsResult) string {
+		if j.services == 0 {
+			return "—"
+		}
+		return benchkit.Dur(j.services / time.Duration(j.jobs))
+	}), true)
 	row("**per-job overhead beyond the query** (mean time in the handler − mean warehouse time)", "< 5 ms", jobs(func(j *jobsResult) string {
 		return fmt.Sprintf("**%s** %s", benchkit.Dur(j.overhead()), benchkit.Mark(j.overhead() < 5*time.Millisecond))
 	}), true)

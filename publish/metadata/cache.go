@@ -71,8 +71,8 @@ func (s *Store) CacheEntry(ctx context.Context, inputKey string) (CacheEntry, bo
 	e := CacheEntry{InputKey: inputKey}
 	var rows sql.NullInt64
 	var computed any
-	err := s.db.QueryRowContext(ctx, s.dialect.rebind(`SELECT content_hash, coalesce(csv_hash, ''), rows, computed_at
-		FROM cache_entries WHERE input_key = ?`), inputKey).Scan(&e.JSONHash, &e.CSVHash, &rows, &computed)
+	err := s.cachedQueryRow(ctx, nil, `SELECT content_hash, coalesce(csv_hash, ''), rows, computed_at
+		FROM cache_entries WHERE input_key = ?`, inputKey).Scan(&e.JSONHash, &e.CSVHash, &rows, &computed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return CacheEntry{}, false, nil
 	}
@@ -117,26 +117,32 @@ func (s *Store) PutCacheEntry(ctx context.Context, e CacheEntry, arts ...Artifac
 		if a.ContentHash == "" || a.StorageKey == "" || a.Size < 0 {
 			return fmt.Errorf("record artifact %q: needs a content hash, a storage key and a size", a.ContentHash)
 		}
-		if _, err := s.exec(ctx, tx, `INSERT INTO artifacts (content_hash, storage_key, size, rows, created_at)
+		if _, err := s.cachedExec(ctx, tx, `INSERT INTO artifacts (content_hash, storage_key, size, rows, created_at)
 			VALUES (?, ?, ?, ?, ?) ON CONFLICT (content_hash) DO NOTHING`,
 			a.ContentHash, a.StorageKey, a.Size, nullRows(a.Rows), now); err != nil {
 			return fmt.Errorf("record artifact %s: %w", a.ContentHash, err)
 		}
 	}
 	// The foreign keys refuse a missing blob too; asking first says which.
+	// A blob of arts was just recorded (or was there already), in this
+	// transaction: no need to ask.
+	recorded := map[string]bool{}
+	for _, a := range arts {
+		recorded[a.ContentHash] = true
+	}
 	for _, h := range []string{e.JSONHash, e.CSVHash} {
-		if h == "" {
+		if h == "" || recorded[h] {
 			continue
 		}
 		var n int
-		if err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT count(*) FROM artifacts WHERE content_hash = ?`), h).Scan(&n); err != nil {
+		if err := s.cachedQueryRow(ctx, tx, `SELECT count(*) FROM artifacts WHERE content_hash = ?`, h).Scan(&n); err != nil {
 			return fmt.Errorf("record cache entry %s: %w", e.InputKey, err)
 		}
 		if n == 0 {
 			return fmt.Errorf("record cache entry %s: blob %s: %w", e.InputKey, h, ErrNoArtifact)
 		}
 	}
-	if _, err := s.exec(ctx, tx, `INSERT INTO cache_entries (input_key, content_hash, csv_hash, rows, computed_at) VALUES (?, ?, ?, ?, ?)
+	if _, err := s.cachedExec(ctx, tx, `INSERT INTO cache_entries (input_key, content_hash, csv_hash, rows, computed_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (input_key) DO UPDATE SET content_hash = excluded.content_hash, csv_hash = excluded.csv_hash,
 			rows = excluded.rows, computed_at = excluded.computed_at
 		WHERE cache_entries.computed_at <= excluded.computed_at`,
@@ -144,7 +150,7 @@ func (s *Store) PutCacheEntry(ctx context.Context, e CacheEntry, arts ...Artifac
 		return fmt.Errorf("record cache entry %s: %w", e.InputKey, err)
 	}
 	if e.ReleaseClaim != "" {
-		if _, err := s.exec(ctx, tx, `DELETE FROM input_claims WHERE input_key = ? AND owner = ?`, e.InputKey, e.ReleaseClaim); err != nil {
+		if _, err := s.cachedExec(ctx, tx, `DELETE FROM input_claims WHERE input_key = ? AND owner = ?`, e.InputKey, e.ReleaseClaim); err != nil {
 			return fmt.Errorf("release the claim on %s: %w", e.InputKey, err)
 		}
 	}
@@ -171,10 +177,10 @@ func (s *Store) ClaimInput(ctx context.Context, inputKey, owner string, lease ti
 	}
 	now := s.now()
 	var got string
-	err := s.db.QueryRowContext(ctx, s.dialect.rebind(`INSERT INTO input_claims (input_key, owner, expires_at) VALUES (?, ?, ?)
+	err := s.cachedQueryRow(ctx, nil, `INSERT INTO input_claims (input_key, owner, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (input_key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
 		WHERE input_claims.expires_at <= ? OR input_claims.owner = excluded.owner
-		RETURNING owner`), inputKey, owner, s.dialect.ts(now.Add(lease)), s.dialect.ts(now)).Scan(&got)
+		RETURNING owner`, inputKey, owner, s.dialect.ts(now.Add(lease)), s.dialect.ts(now)).Scan(&got)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil
@@ -190,7 +196,7 @@ func (s *Store) ReleaseInput(ctx context.Context, inputKey, owner string) error 
 	if s.readOnly {
 		return fmt.Errorf("%s: %w", s.where, ErrReadOnly)
 	}
-	if _, err := s.db.ExecContext(ctx, s.dialect.rebind(`DELETE FROM input_claims WHERE input_key = ? AND owner = ?`), inputKey, owner); err != nil {
+	if _, err := s.cachedExec(ctx, nil, `DELETE FROM input_claims WHERE input_key = ? AND owner = ?`, inputKey, owner); err != nil {
 		return fmt.Errorf("release input %s: %w", inputKey, err)
 	}
 	return nil

@@ -83,9 +83,21 @@ type queryer interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 }
 
-// readJobs runs a query of jobColumns and fills in each job's dependencies.
-func (s *Store) readJobs(ctx context.Context, q queryer, query string, args ...any) ([]JobRow, error) {
-	rows, err := q.QueryContext(ctx, s.dialect.rebind(query), args...)
+// readJobs runs a query of jobColumns, on tx or (nil) the database, and
+// fills in each job's dependencies. cache says that query is one constant
+// string, a statement worth keeping prepared (see stmtCache).
+func (s *Store) readJobs(ctx context.Context, tx *sql.Tx, cache bool, query string, args ...any) ([]JobRow, error) {
+	var q queryer = s.db
+	if tx != nil {
+		q = tx
+	}
+	var rows *sql.Rows
+	var err error
+	if cache {
+		rows, err = s.cachedQuery(ctx, tx, query, args...)
+	} else {
+		rows, err = q.QueryContext(ctx, s.dialect.rebind(query), args...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +139,12 @@ func (s *Store) readJobs(ctx context.Context, q queryer, query string, args ...a
 		}
 		depQuery = `SELECT revision_id, job_key, depends_on FROM job_dependencies WHERE ` + strings.Join(or, " OR ") + ` ORDER BY depends_on`
 	}
-	drows, err := q.QueryContext(ctx, s.dialect.rebind(depQuery), ids...)
+	var drows *sql.Rows
+	if cache && len(out) == 1 {
+		drows, err = s.cachedQuery(ctx, tx, depQuery, ids...)
+	} else {
+		drows, err = q.QueryContext(ctx, s.dialect.rebind(depQuery), ids...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read job dependencies: %w", err)
 	}
@@ -157,7 +174,7 @@ func (s *Store) Jobs(ctx context.Context, env string, number int) ([]JobRow, err
 	if s.noTables != nil {
 		return nil, s.noTables
 	}
-	jobs, err := s.readJobs(ctx, s.db, `SELECT `+jobColumns+` FROM jobs j JOIN revisions r ON r.id = j.revision_id
+	jobs, err := s.readJobs(ctx, nil, false, `SELECT `+jobColumns+` FROM jobs j JOIN revisions r ON r.id = j.revision_id
 		WHERE r.env = ? AND r.number = ? ORDER BY j.job_key`, env, number)
 	if err != nil {
 		return nil, fmt.Errorf("read jobs of %s revision %d: %w", env, number, err)
@@ -272,7 +289,7 @@ func (s *Store) Claim(ctx context.Context, limit int, lease time.Duration) ([]Jo
 	if _, err := tx.ExecContext(ctx, s.dialect.rebind(`UPDATE jobs SET run_at = ?, updated_at = ? WHERE id IN (`+placeholders(len(ids), 1)+`)`), args...); err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
-	jobs, err := s.readJobs(ctx, tx, `SELECT `+jobColumns+` FROM jobs j JOIN revisions r ON r.id = j.revision_id
+	jobs, err := s.readJobs(ctx, tx, false, `SELECT `+jobColumns+` FROM jobs j JOIN revisions r ON r.id = j.revision_id
 		WHERE j.id IN (`+placeholders(len(ids), 1)+`) ORDER BY j.run_at, j.id`, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
@@ -338,7 +355,8 @@ func (s *Store) move(ctx context.Context, id int64, to JobStatus, set string, se
 	for _, f := range from {
 		args = append(args, string(f))
 	}
-	res, err := s.db.ExecContext(ctx, s.dialect.rebind(`UPDATE jobs SET `+set+`status = ?, updated_at = ? WHERE id = ? AND status IN (`+placeholders(len(from), 1)+`)`), args...)
+	// One string per caller: its set and its from are constants.
+	res, err := s.cachedExec(ctx, nil, `UPDATE jobs SET `+set+`status = ?, updated_at = ? WHERE id = ? AND status IN (`+placeholders(len(from), 1)+`)`, args...)
 	if err != nil {
 		return fmt.Errorf("mark job %d %s: %w", id, to, err)
 	}
@@ -379,7 +397,7 @@ type jobInTx struct {
 // it is once the lock is held.
 func (s *Store) inJobTx(ctx context.Context, id int64, what string, f func(tx *sql.Tx, env string, j jobInTx) error) error {
 	var env string
-	err := s.db.QueryRowContext(ctx, s.dialect.rebind(`SELECT r.env FROM jobs j JOIN revisions r ON r.id = j.revision_id WHERE j.id = ?`), id).Scan(&env)
+	err := s.cachedQueryRow(ctx, nil, `SELECT r.env FROM jobs j JOIN revisions r ON r.id = j.revision_id WHERE j.id = ?`, id).Scan(&env)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("%s job %d: no such job: %w", what, id, ErrJobState)
@@ -389,8 +407,8 @@ func (s *Store) inJobTx(ctx context.Context, id int64, what string, f func(tx *s
 	err = s.inEnvTx(ctx, env, func(tx *sql.Tx) error {
 		var j jobInTx
 		var kind, status, revStatus string
-		err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT j.kind, j.status, j.attempts, r.id, r.number, r.status
-			FROM jobs j JOIN revisions r ON r.id = j.revision_id WHERE j.id = ?`), id).
+		err := s.cachedQueryRow(ctx, tx, `SELECT j.kind, j.status, j.attempts, r.id, r.number, r.status
+			FROM jobs j JOIN revisions r ON r.id = j.revision_id WHERE j.id = ?`, id).
 			Scan(&kind, &status, &j.attempts, &j.revID, &j.number, &revStatus)
 		if err != nil {
 			return fmt.Errorf("read job: %w", err)
@@ -432,6 +450,25 @@ func (s *Store) complete(ctx context.Context, id int64, r JobResult, flip func(c
 	if s.readOnly {
 		return fmt.Errorf("%s: %w", s.where, ErrReadOnly)
 	}
+	if flip == nil {
+		// Any job but a publish touches its own row only: one statement,
+		// which moves the row only from a state a runner completes, needs
+		// no lock of its environment (every Completer of an environment
+		// waited for every other on that lock). The publish job, and a
+		// row not in such a state (done already, failed, gone), take the
+		// way below, which says what it is.
+		now := s.dialect.ts(s.now())
+		args := append([]any{string(JobDone), now, now}, r.args()...)
+		args = append(args, id, string(compiler.JobPublish), string(JobPending), string(JobDispatched), string(JobRunning))
+		res, err := s.cachedExec(ctx, nil, `UPDATE jobs SET status = ?, last_error = '', updated_at = ?, finished_at = ?, `+resultSet+`
+			WHERE id = ? AND kind <> ? AND status IN (?, ?, ?)`, args...)
+		if err != nil {
+			return fmt.Errorf("complete job %d: mark done: %w", id, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			return nil
+		}
+	}
 	return s.inJobTx(ctx, id, "complete", func(tx *sql.Tx, env string, j jobInTx) error {
 		switch j.status {
 		case JobDone:
@@ -441,7 +478,7 @@ func (s *Store) complete(ctx context.Context, id int64, r JobResult, flip func(c
 		}
 		now := s.dialect.ts(s.now())
 		args := append([]any{string(JobDone), now, now}, r.args()...)
-		if _, err := s.exec(ctx, tx, `UPDATE jobs SET status = ?, last_error = '', updated_at = ?, finished_at = ?, `+resultSet+` WHERE id = ?`,
+		if _, err := s.cachedExec(ctx, tx, `UPDATE jobs SET status = ?, last_error = '', updated_at = ?, finished_at = ?, `+resultSet+` WHERE id = ?`,
 			append(args, id)...); err != nil {
 			return fmt.Errorf("mark done: %w", err)
 		}
@@ -535,9 +572,18 @@ func (s *Store) fail(ctx context.Context, id int64, cause string, retryAt time.T
 		if attempts >= s.maxAttempts || forGood {
 			to = JobFailed
 		}
-		if _, err := s.exec(ctx, tx, `UPDATE jobs SET status = ?, attempts = ?, last_error = ?, run_at = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
-			string(to), attempts, strings.TrimSpace(cause), s.dialect.ts(retryAt), s.dialect.ts(now), s.dialect.ts(now), id); err != nil {
+		// Only from the state read: a job's row also moves outside its
+		// environment's lock (MarkRunning, and Complete of any job but a
+		// publish), and a job completed meanwhile stays done.
+		res, err := s.exec(ctx, tx, `UPDATE jobs SET status = ?, attempts = ?, last_error = ?, run_at = ?, updated_at = ?, finished_at = ? WHERE id = ? AND status = ? AND attempts = ?`,
+			string(to), attempts, strings.TrimSpace(cause), s.dialect.ts(retryAt), s.dialect.ts(now), s.dialect.ts(now), id, string(j.status), j.attempts)
+		if err != nil {
 			return fmt.Errorf("mark %s: %w", to, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("mark %s: %w", to, err)
+		} else if n == 0 {
+			return fmt.Errorf("it changed while failing it: %w", ErrJobState)
 		}
 		if to != JobFailed || j.revisionStatus != RevisionPending {
 			return nil

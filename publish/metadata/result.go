@@ -84,7 +84,7 @@ func (s *Store) JobByID(ctx context.Context, id int64) (JobRow, error) {
 	if s.noTables != nil {
 		return JobRow{}, s.noTables
 	}
-	jobs, err := s.readJobs(ctx, s.db, `SELECT `+jobColumns+` FROM jobs j JOIN revisions r ON r.id = j.revision_id WHERE j.id = ?`, id)
+	jobs, err := s.readJobs(ctx, nil, true, `SELECT `+jobColumns+` FROM jobs j JOIN revisions r ON r.id = j.revision_id WHERE j.id = ?`, id)
 	if err != nil {
 		return JobRow{}, fmt.Errorf("read job %d: %w", id, err)
 	}

@@ -247,7 +247,7 @@ func (s *Store) Slowest(ctx context.Context, env string, n int) ([]JobTiming, er
 		took = `j.finished_at - j.started_at`
 	}
 	where, args := envFilter(env)
-	jobs, err := s.readJobs(ctx, s.db, `SELECT `+jobColumns+` FROM jobs j JOIN revisions r ON r.id = j.revision_id
+	jobs, err := s.readJobs(ctx, nil, false, `SELECT `+jobColumns+` FROM jobs j JOIN revisions r ON r.id = j.revision_id
 		WHERE j.status = ? AND j.started_at IS NOT NULL AND j.finished_at IS NOT NULL`+where+`
 		ORDER BY `+took+` DESC, j.id LIMIT ?`, append(append([]any{string(JobDone)}, args...), n)...)
 	if err != nil {

@@ -46,6 +46,10 @@ type Store struct {
 	// decodes counts manifests decoded, for the cache's test.
 	decodes atomic.Int64
 
+	// stmts caches the prepared statements of the calls every job makes
+	// (SQLite only; see stmtCache).
+	stmts *stmtCache
+
 	// afterObjects, when set by a test, runs inside Apply's transaction
 	// after the objects are written: the place to kill an apply halfway.
 	afterObjects func()
@@ -71,6 +75,7 @@ func (s *Store) Close() error {
 	if s.db == nil {
 		return nil
 	}
+	s.stmts.close()
 	return s.db.Close()
 }
 
@@ -93,9 +98,23 @@ const DefaultMaxAttempts = 3
 // its revision, for good.
 func (s *Store) SetMaxAttempts(n int) { s.maxAttempts = max(n, 1) }
 
+// maxIdleConns is how many idle connections the pool keeps. database/sql
+// keeps 2 by default, and a runner uses more at once (its jobs, the
+// dispatcher, the scheduler): every connection past the second was closed
+// after each use and opened again for the next, a new PostgreSQL backend
+// (or SQLite connection, with its pragmas) several times per job.
+const maxIdleConns = 16
+
 func newStore(db *sql.DB, d dialect, where string, readOnly bool) *Store {
-	return &Store{db: db, dialect: d, now: time.Now, where: where, readOnly: readOnly,
+	s := &Store{db: db, dialect: d, now: time.Now, where: where, readOnly: readOnly,
 		maxAttempts: DefaultMaxAttempts, manifests: map[string]*compiler.Manifest{}, revisionHashes: map[int64]string{}}
+	if db != nil {
+		db.SetMaxIdleConns(maxIdleConns)
+		if d.name == "sqlite" {
+			s.stmts = &stmtCache{db: db}
+		}
+	}
+	return s
 }
 
 // dialect is the SQL that differs between PostgreSQL and SQLite.

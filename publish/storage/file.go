@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -23,6 +24,11 @@ import (
 type FileStore struct {
 	dir  string
 	root *os.Root
+	// tmp is tmpDir, opened once: unnamed temporary files are made in it.
+	tmp *os.File
+	// named says that temporary files get a name when created, where the
+	// file system or the system cannot make unnamed ones (see temp).
+	named atomic.Bool
 }
 
 // tmpDir holds files being written; it sits inside the root so that the
@@ -52,14 +58,41 @@ func NewFile(dir string) (*FileStore, error) {
 		return nil, fmt.Errorf("storage: create %s in %s: %w", tmpDir, dir, err)
 	}
 	s.removeStaleTemps(time.Now().Add(-staleTemp))
+	s.named.Store(!s.canUnname())
 	return s, nil
+}
+
+// canUnname opens tmpDir for unnamed temporary files and reports whether
+// one can be made and linked there: Linux with a file system that has
+// O_TMPFILE (ext4, XFS, Btrfs, tmpfs) and /proc mounted.
+func (s *FileStore) canUnname() bool {
+	d, err := s.root.Open(tmpDir)
+	if err != nil {
+		return false
+	}
+	s.tmp = d
+	f, err := openUnnamed(d)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	name := rand.Text()
+	if err := linkUnnamed(f, d, name); err != nil {
+		return false
+	}
+	return s.root.Remove(tmpDir+"/"+name) == nil
 }
 
 // String is the store's URL.
 func (s *FileStore) String() string { return "file://" + s.dir }
 
 // Close releases the directory.
-func (s *FileStore) Close() error { return s.root.Close() }
+func (s *FileStore) Close() error {
+	if s.tmp != nil {
+		s.tmp.Close()
+	}
+	return s.root.Close()
+}
 
 func (s *FileStore) errorf(op, key string, err error) error {
 	return fmt.Errorf("storage: %s %q in %s: %w", op, key, s, err)
@@ -118,8 +151,15 @@ func (s *FileStore) PutBlob(ctx context.Context, r io.Reader) (Blob, error) {
 	return b, nil
 }
 
-// temp creates a new temporary file under tmpDir.
+// temp creates a new temporary file in tmpDir: an unnamed one where it
+// can (name is then ""; commit names it), else one with a random name.
 func (s *FileStore) temp() (*os.File, string, error) {
+	if !s.named.Load() {
+		if f, err := openUnnamed(s.tmp); err == nil {
+			return f, "", nil
+		}
+		// Not any more (tmpDir removed, say): named files still work.
+	}
 	name := tmpDir + "/" + rand.Text()
 	f, err := s.root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	return f, name, err
@@ -127,14 +167,24 @@ func (s *FileStore) temp() (*os.File, string, error) {
 
 func (s *FileStore) discard(f *os.File, name string) {
 	f.Close()
-	s.root.Remove(name)
+	if name != "" {
+		s.root.Remove(name)
+	}
 }
 
 // commit makes the temporary file f durable, then renames it to key, so
 // that a reader of key finds the old file or the whole new one; syncing
-// the directory afterwards makes the rename itself survive a crash.
+// the directory afterwards makes the rename itself survive a crash. An
+// unnamed file is linked into tmpDir once synced, then renamed the same
+// way: a rename replaces a key atomically, a link cannot.
 func (s *FileStore) commit(f *os.File, name, key string) error {
 	err := f.Sync()
+	if err == nil && name == "" {
+		base := rand.Text()
+		if err = linkUnnamed(f, s.tmp, base); err == nil {
+			name = tmpDir + "/" + base
+		}
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -146,7 +196,9 @@ func (s *FileStore) commit(f *os.File, name, key string) error {
 		err = s.root.Rename(name, key)
 	}
 	if err != nil {
-		s.root.Remove(name)
+		if name != "" {
+			s.root.Remove(name)
+		}
 		return err
 	}
 	d, err := s.root.Open(dir)

@@ -2,10 +2,14 @@ package storage
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -142,5 +146,68 @@ func TestPutBlobRefreshesAnOldBlob(t *testing.T) {
 	}
 	if age := time.Since(info.Modified); age > time.Minute {
 		t.Errorf("the blob written again is %s old, want just written", age.Round(time.Second))
+	}
+}
+
+// TestFileStoreTempPaths writes through unnamed temporary files (Linux's
+// O_TMPFILE) and through named ones, the fallback elsewhere, and checks
+// both end the same: the blob, a replaced pointer and an interrupted
+// write leave the same files, and nothing in the temporary folder. An
+// unnamed file shows in no directory while it is written, so a process
+// killed then leaves nothing behind.
+func TestFileStoreTempPaths(t *testing.T) {
+	for _, named := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unnamed", true: "named"}[named], func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s := newFileStoreIn(t, dir)
+			if !named && s.named.Load() {
+				if runtime.GOOS == "linux" {
+					t.Fatal("no unnamed temporary files on Linux: is /proc mounted, does the file system have O_TMPFILE?")
+				}
+				return // other systems have named ones only; the other case tests them
+			}
+			s.named.Store(named)
+			ctx := t.Context()
+			tmp := filepath.Join(dir, tmpDir)
+			// While a blob is being written, is its temporary file in tmpDir?
+			pr, pw := io.Pipe()
+			done := make(chan error, 1)
+			var b Blob
+			go func() {
+				var err error
+				b, err = s.PutBlob(ctx, pr)
+				done <- err
+			}()
+			if _, err := pw.Write([]byte("half ")); err != nil {
+				t.Fatal(err)
+			}
+			entries, _ := os.ReadDir(tmp)
+			if named && len(entries) != 1 || !named && len(entries) != 0 {
+				t.Errorf("%d files in %s during a write, want %d", len(entries), tmpDir, map[bool]int{false: 0, true: 1}[named])
+			}
+			pw.Write([]byte("and half"))
+			pw.Close()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if got := string(get(t, s, b.Key)); got != "half and half" {
+				t.Errorf("blob holds %q", got)
+			}
+			put(t, s, "envs/prod/current", "one")
+			if err := s.WritePointer(ctx, "envs/prod/current", []byte("two")); err != nil {
+				t.Fatal(err)
+			}
+			if got := string(get(t, s, "envs/prod/current")); got != "two" {
+				t.Errorf("pointer holds %q, want two", got)
+			}
+			// A write whose reader fails leaves nothing.
+			if _, err := s.PutBlob(ctx, io.MultiReader(strings.NewReader("part"), iotest.ErrReader(errors.New("gone")))); err == nil {
+				t.Error("a failed read was stored")
+			}
+			if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+				t.Errorf("%d temporary files left after writing", len(entries))
+			}
+		})
 	}
 }

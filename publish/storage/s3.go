@@ -182,10 +182,23 @@ func (s *S3Store) WritePointer(ctx context.Context, key string, value []byte) er
 	return nil
 }
 
-// PutBlob spools r to a temporary file while hashing it (the key is known
-// only at the end, and memory must not grow with the blob), then uploads
-// the file with its size, unless the blob is already there.
+// memBlob is the size up to which PutBlob holds a blob in memory rather
+// than in a temporary file: a chart's data, a thumbnail, a release.
+const memBlob = 1 << 20
+
+// PutBlob reads r while hashing it (the key is known only at the end),
+// into memory up to memBlob and beyond that into a temporary file (memory
+// must not grow with the blob), then uploads it with its size, unless the
+// blob is already there.
 func (s *S3Store) PutBlob(ctx context.Context, r io.Reader) (Blob, error) {
+	hr := newHashingReader(r)
+	var small bytes.Buffer
+	if _, err := copyContext(ctx, &small, io.LimitReader(hr, memBlob+1)); err != nil {
+		return Blob{}, s.errorf("put", "blob", err)
+	}
+	if small.Len() <= memBlob {
+		return s.upload(ctx, hr.blob(), bytes.NewReader(small.Bytes()))
+	}
 	f, err := os.CreateTemp(s.cfg.TempDir, "bic-blob-*")
 	if err != nil {
 		return Blob{}, s.errorf("put", "blob", err)
@@ -194,20 +207,27 @@ func (s *S3Store) PutBlob(ctx context.Context, r io.Reader) (Blob, error) {
 		f.Close()
 		os.Remove(f.Name())
 	}()
-	hr := newHashingReader(r)
+	if _, err := f.Write(small.Bytes()); err != nil {
+		return Blob{}, s.errorf("put", "blob", err)
+	}
+	small = bytes.Buffer{}
 	if _, err := copyContext(ctx, f, hr); err != nil {
 		return Blob{}, s.errorf("put", "blob", err)
 	}
-	b := hr.blob()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return Blob{}, s.errorf("put", "blob", err)
+	}
+	return s.upload(ctx, hr.blob(), f)
+}
+
+// upload puts blob b, whose bytes body holds, unless it is there already.
+func (s *S3Store) upload(ctx context.Context, b Blob, body io.Reader) (Blob, error) {
 	if info, err := s.Stat(ctx, b.Key); err == nil && info.Size == b.Size && time.Since(info.Modified) <= RefreshAge {
 		return b, nil
 	} else if err != nil && !errors.Is(err, ErrNotFound) {
 		return Blob{}, err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return Blob{}, s.errorf("put", b.Key, err)
-	}
-	if _, err := s.client.PutObject(ctx, s.cfg.Bucket, s.cfg.Prefix+b.Key, f, b.Size,
+	if _, err := s.client.PutObject(ctx, s.cfg.Bucket, s.cfg.Prefix+b.Key, body, b.Size,
 		minio.PutObjectOptions{ContentType: "application/octet-stream", PartSize: putPartSize}); err != nil {
 		return Blob{}, s.errorf("put", b.Key, err)
 	}

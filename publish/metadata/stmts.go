@@ -1,0 +1,117 @@
+package metadata
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// maxCachedStmts bounds the statement cache: only the SQL of the calls a
+// runner makes for every job goes through it, and that is a few dozen.
+const maxCachedStmts = 64
+
+// stmtCache keeps prepared statements by their SQL, on SQLite only:
+// modernc.org/sqlite parses a statement on every call otherwise, which
+// costs more than running most of the statements a job makes, while
+// pgx's connections keep their own cache of prepared statements.
+// database/sql prepares a cached statement once on each connection it
+// runs on, and SQLite prepares it again by itself after a schema change.
+type stmtCache struct {
+	db *sql.DB // nil: no cache
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// get gives q's prepared statement, preparing it the first time; nil
+// (run q as it is) when there is no cache, it is full, or preparing fails.
+func (c *stmtCache) get(ctx context.Context, q string) *sql.Stmt {
+	if c == nil || c.db == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[q]; ok {
+		return st
+	}
+	if len(c.m) >= maxCachedStmts {
+		return nil
+	}
+	st, err := c.db.PrepareContext(context.WithoutCancel(ctx), q)
+	if err != nil {
+		return nil // the statement's own call reports what is wrong with it
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[q] = st
+	return st
+}
+
+// len is how many statements the cache holds, for its test.
+func (c *stmtCache) len() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}
+
+func (c *stmtCache) close() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	c.m = nil
+	c.db = nil
+}
+
+// The cached calls are for SQL that is one constant string at its call
+// site (no IN list of varying length): the statements of every job. They
+// take q before rebind, and run on tx, or on the database when tx is nil.
+
+func (s *Store) cachedExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	q = s.dialect.rebind(q)
+	if st := s.stmts.get(ctx, q); st != nil {
+		if tx != nil {
+			st = tx.StmtContext(ctx, st)
+		}
+		return st.ExecContext(ctx, args...)
+	}
+	if tx != nil {
+		return tx.ExecContext(ctx, q, args...)
+	}
+	return s.db.ExecContext(ctx, q, args...)
+}
+
+func (s *Store) cachedQuery(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	q = s.dialect.rebind(q)
+	if st := s.stmts.get(ctx, q); st != nil {
+		if tx != nil {
+			st = tx.StmtContext(ctx, st)
+		}
+		return st.QueryContext(ctx, args...)
+	}
+	if tx != nil {
+		return tx.QueryContext(ctx, q, args...)
+	}
+	return s.db.QueryContext(ctx, q, args...)
+}
+
+func (s *Store) cachedQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
+	q = s.dialect.rebind(q)
+	if st := s.stmts.get(ctx, q); st != nil {
+		if tx != nil {
+			st = tx.StmtContext(ctx, st)
+		}
+		return st.QueryRowContext(ctx, args...)
+	}
+	if tx != nil {
+		return tx.QueryRowContext(ctx, q, args...)
+	}
+	return s.db.QueryRowContext(ctx, q, args...)
+}
