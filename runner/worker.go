@@ -237,6 +237,14 @@ func (w *Worker) fail(ctx context.Context, m *queue.Msg, job metadata.JobRow, er
 	} else {
 		status, ferr = w.Store.Fail(ctx, job.ID, cause, retryAt)
 	}
+	if errors.Is(ferr, metadata.ErrJobState) {
+		// The row moved on meanwhile (done, failed, gone, or running
+		// under another delivery, which owns it now): a retry of this
+		// message would only run the job once more.
+		log.Info("failure not recorded: the job moved on", "err", ferr, "cause", cause)
+		_ = m.Ack(ctx)
+		return
+	}
 	if ferr != nil {
 		log.Warn("record failure", "err", ferr, "cause", cause)
 		_ = m.Retry(time.Second)

@@ -25,11 +25,14 @@ type stmtCache struct {
 // get gives q's prepared statement, preparing it the first time; nil
 // (run q as it is) when there is no cache, it is full, or preparing fails.
 func (c *stmtCache) get(ctx context.Context, q string) *sql.Stmt {
-	if c == nil || c.db == nil {
+	if c == nil {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.db == nil { // closed
+		return nil
+	}
 	if st, ok := c.m[q]; ok {
 		return st
 	}

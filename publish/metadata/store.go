@@ -110,6 +110,9 @@ func newStore(db *sql.DB, d dialect, where string, readOnly bool) *Store {
 		maxAttempts: DefaultMaxAttempts, manifests: map[string]*compiler.Manifest{}, revisionHashes: map[int64]string{}}
 	if db != nil {
 		db.SetMaxIdleConns(maxIdleConns)
+		// Idle ones go after a while: PostgreSQL's backends are counted
+		// against its max_connections by every runner and server.
+		db.SetConnMaxIdleTime(time.Minute)
 		if d.name == "sqlite" {
 			s.stmts = &stmtCache{db: db}
 		}

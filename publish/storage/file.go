@@ -24,7 +24,8 @@ import (
 type FileStore struct {
 	dir  string
 	root *os.Root
-	// tmp is tmpDir, opened once: unnamed temporary files are made in it.
+	// tmp is tmpDir, opened once: unnamed temporary files are made in it
+	// (and linked, at commit, into tmpDir as the root finds it then).
 	tmp *os.File
 	// named says that temporary files get a name when created, where the
 	// file system or the system cannot make unnamed ones (see temp).
@@ -180,9 +181,16 @@ func (s *FileStore) discard(f *os.File, name string) {
 func (s *FileStore) commit(f *os.File, name, key string) error {
 	err := f.Sync()
 	if err == nil && name == "" {
-		base := rand.Text()
-		if err = linkUnnamed(f, s.tmp, base); err == nil {
-			name = tmpDir + "/" + base
+		// Linked into tmpDir as the root finds it now, not through the
+		// folder opened at the start: that one may have been moved away
+		// (out of the root, even) or replaced since.
+		var d *os.File
+		if d, err = s.root.Open(tmpDir); err == nil {
+			base := rand.Text()
+			if err = linkUnnamed(f, d, base); err == nil {
+				name = tmpDir + "/" + base
+			}
+			d.Close()
 		}
 	}
 	if cerr := f.Close(); err == nil {

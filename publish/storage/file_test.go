@@ -208,6 +208,26 @@ func TestFileStoreTempPaths(t *testing.T) {
 			if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
 				t.Errorf("%d temporary files left after writing", len(entries))
 			}
+			// tmpDir moved out of the root and made again while the store
+			// is open: blobs are still written, and nothing lands in the
+			// folder that was moved out.
+			away := filepath.Join(t.TempDir(), "away")
+			if err := os.Rename(tmp, away); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(tmp, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			b2, err := s.PutBlob(ctx, strings.NewReader("after the move"))
+			if err != nil {
+				t.Fatalf("a blob after %s was replaced: %v", tmpDir, err)
+			}
+			if got := string(get(t, s, b2.Key)); got != "after the move" {
+				t.Errorf("blob holds %q", got)
+			}
+			if entries, _ := os.ReadDir(away); len(entries) != 0 {
+				t.Errorf("%d files written in the folder moved out of the root", len(entries))
+			}
 		})
 	}
 }
