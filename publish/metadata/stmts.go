@@ -24,24 +24,36 @@ type stmtCache struct {
 
 // get gives q's prepared statement, preparing it the first time; nil
 // (run q as it is) when there is no cache, it is full, or preparing fails.
+// It prepares without holding its lock, so that callers of statements
+// already kept do not wait behind a preparation. (It prepares on a
+// connection of its own: with SetMaxOpenConns(1), a caller in a
+// transaction would wait for ever; none is set.)
 func (c *stmtCache) get(ctx context.Context, q string) *sql.Stmt {
 	if c == nil {
 		return nil
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.db == nil { // closed
+	db, st, full := c.db, c.m[q], len(c.m) >= maxCachedStmts
+	c.mu.Unlock()
+	switch {
+	case db == nil: // closed
 		return nil
-	}
-	if st, ok := c.m[q]; ok {
+	case st != nil:
 		return st
-	}
-	if len(c.m) >= maxCachedStmts {
+	case full:
 		return nil
 	}
-	st, err := c.db.PrepareContext(context.WithoutCancel(ctx), q)
+	st, err := db.PrepareContext(ctx, q)
 	if err != nil {
 		return nil // the statement's own call reports what is wrong with it
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if kept, ok := c.m[q]; ok || c.db == nil || len(c.m) >= maxCachedStmts {
+		// Another caller kept one first, or the cache closed or filled
+		// meanwhile: this one serves this call alone.
+		st.Close()
+		return kept
 	}
 	if c.m == nil {
 		c.m = map[string]*sql.Stmt{}

@@ -3,6 +3,7 @@ package metadata
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,5 +70,38 @@ func TestStmtCache(t *testing.T) {
 	defer pg.Close()
 	if pg.stmts != nil {
 		t.Error("a PostgreSQL store has a statement cache")
+	}
+}
+
+// TestStmtCacheConcurrent: callers asking for the same and for different
+// statements at once all get the right answers, and each SQL is kept once.
+func TestStmtCacheConcurrent(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, "sqlite://bic.db", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 20 {
+				q := fmt.Sprintf("SELECT %d", (g+i)%4)
+				var got int
+				if err := st.cachedQueryRow(ctx, nil, q).Scan(&got); err != nil || got != (g+i)%4 {
+					errs <- fmt.Errorf("%s = %d, %v", q, got, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if n := st.stmts.len(); n != 4 {
+		t.Errorf("%d statements kept for 4 SQL texts, want 4", n)
 	}
 }
