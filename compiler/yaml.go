@@ -24,7 +24,7 @@ type yamlError interface {
 // diagnostics. It also returns how many values the file's aliases expand
 // to, so the load stage can bound the whole project.
 func parseYAML(file string, src []byte, sink *diagSink) ([]*Node, int) {
-	if line, col, deep := flowTooDeep(src); deep {
+	if line, col, deep := FlowTooDeep(src, maxDepth); deep {
 		sink.errorf(Pos{File: file, Line: line, Col: col}, CodeSyntax, "invalid YAML: brackets nested deeper than %d levels", maxDepth)
 		return nil, 0
 	}
@@ -82,13 +82,14 @@ func parseYAMLWithin(ctx context.Context, timeout time.Duration, file string, sr
 	return docs, aliases
 }
 
-// flowTooDeep reports where src first opens more than maxDepth brackets
-// ([ and {) that it has not closed. The parser's time grows with the square
-// of the nesting (250,000 brackets took minutes), and the converter refuses
-// more than maxDepth levels anyway. Brackets inside strings and comments
-// count too, so that no quoting can hide them; only an unbalanced text of
-// more than maxDepth brackets is refused for it.
-func flowTooDeep(src []byte) (line, col int, deep bool) {
+// FlowTooDeep reports where src first opens more than limit brackets ([
+// and {) that it has not closed, for a YAML reader to refuse it before
+// parsing: goccy/go-yaml's time grows with the square of the nesting
+// (250,000 brackets took minutes), and the converter refuses more than
+// maxDepth levels anyway. Brackets inside strings and comments count too,
+// so that no quoting can hide them; only an unbalanced text of more than
+// limit brackets is refused for it.
+func FlowTooDeep(src []byte, limit int) (line, col int, deep bool) {
 	depth, lineStart := 0, 0
 	line = 1
 	for i, c := range src {
@@ -96,7 +97,7 @@ func flowTooDeep(src []byte) (line, col int, deep bool) {
 		case '\n':
 			line, lineStart = line+1, i+1
 		case '[', '{':
-			if depth++; depth > maxDepth {
+			if depth++; depth > limit {
 				return line, utf8.RuneCount(src[lineStart:i]) + 1, true
 			}
 		case ']', '}':

@@ -175,7 +175,7 @@ func (w *Worker) runTick(ctx context.Context, msg schedule.Message) error {
 	case schedule.KindRefresh:
 		// A new release of the live revision: publish recomputes, through
 		// the cache, every state whose data the tick made stale.
-		return w.publish(ctx, m, metadata.JobRow{Env: msg.Env, Revision: msg.Revision, AsOf: msg.Tick})
+		return w.republish(ctx, m, metadata.JobRow{Env: msg.Env, Revision: msg.Revision, AsOf: msg.Tick})
 	}
 	return nil
 }

@@ -5,8 +5,8 @@ import (
 	"context"
 	"net/url"
 	"strings"
-	"time"
 
+	"github.com/bic-dev/bic/publish"
 	"github.com/bic-dev/bic/publish/access"
 	"github.com/bic-dev/bic/publish/release"
 	"github.com/bic-dev/bic/runner/notify"
@@ -14,7 +14,7 @@ import (
 
 // imageLinkTTL is how long a notification's picture link works: as long
 // as bic gc keeps the picture by default (its retention).
-const imageLinkTTL = 7 * 24 * time.Hour
+const imageLinkTTL = publish.DefaultRetention
 
 // pageURL is a dashboard's address on the public server, "" without one.
 func (w *Worker) pageURL(env, dashboard string) string {

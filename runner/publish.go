@@ -13,17 +13,13 @@ import (
 	"github.com/bic-dev/bic/publish/storage"
 )
 
-// publishJob is a revision's publish job, which runs once every other job of
-// the revision is done: it writes the release (every chart of the
+// writeRelease writes the release of a revision's publish job, which runs
+// once every other job of the revision is done (every chart of the
 // revision, with its data blobs, and every dashboard's page drawn with its
-// default state) and returns how to complete the job: completing it flips
-// the environment's pointer to the release and makes the revision live in
-// the metadata DB, in one transaction under the environment's lock
-// (publish.GoLive), unless a newer revision went live meanwhile. A nil
-// golive (a newer revision was live already) completes the job as usual.
-//
-// A job with no ID is a refresh tick's new release of the live revision:
-// its pointer is flipped at once, while the revision is still live
+// default state), and returns the pointer to it; ok is false when a newer
+// revision is live already, so the pointer stays. Whether the release is
+// served is decided under the environment's lock, at the flip: the
+// publish job's completion (publish.GoLive) or a refresh's
 // (publish.Republish).
 //
 // A chart the revision did not change keeps the data of the release it
@@ -31,35 +27,36 @@ import (
 // base's), when that data was computed for the same chart hash and is
 // not older than its dataset's refresh; any other chart's default state is
 // computed here, through the cache.
-func (w *Worker) publishJob(ctx context.Context, m *compiler.Manifest, job metadata.JobRow) (golive func(ctx context.Context, id int64, r metadata.JobResult) error, err error) {
+func (w *Worker) writeRelease(ctx context.Context, m *compiler.Manifest, job metadata.JobRow) (p release.Pointer, ok bool, err error) {
 	env, err := w.Store.Environment(ctx, job.Env)
-	if err != nil {
-		return nil, err
-	}
-	if env.Live > job.Revision {
-		return nil, nil // a newer revision is live: this one is superseded, and the pointer stays
+	if err != nil || env.Live > job.Revision {
+		return release.Pointer{}, false, err // superseded: the pointer stays
 	}
 	base, err := w.baseRelease(ctx, env)
 	if err != nil {
-		return nil, err
+		return release.Pointer{}, false, err
 	}
 	rel, err := w.draft(ctx, m, job, base, "")
 	if err != nil {
-		return nil, err
+		return release.Pointer{}, false, err
 	}
 	w.thumbnails(ctx, rel, base)
 	blob, err := release.Write(ctx, w.Storage, rel)
 	if err != nil {
-		return nil, err
+		return release.Pointer{}, false, err
 	}
 	if err := w.Store.PutArtifact(ctx, metadata.Artifact{ContentHash: blob.Hash, StorageKey: blob.Key, Size: blob.Size, Rows: metadata.NoRows}); err != nil {
-		return nil, err
+		return release.Pointer{}, false, err
 	}
-	// A newer revision may go live while this release is written: whether
-	// it is served is decided under the environment's lock, at the flip.
-	p := release.Pointer{Release: blob.Key, Revision: job.Revision}
-	if job.ID == 0 {
-		_, err := publish.Republish(ctx, w.Storage, w.Store, job.Env, p)
+	return release.Pointer{Release: blob.Key, Revision: job.Revision}, true, nil
+}
+
+// publishJob is a revision's publish job: its release, and how to complete
+// the job (nil: as usual, the release superseded): flipping the pointer
+// to it and making the revision live in one transaction (publish.GoLive).
+func (w *Worker) publishJob(ctx context.Context, m *compiler.Manifest, job metadata.JobRow) (golive func(ctx context.Context, id int64, r metadata.JobResult) error, err error) {
+	p, ok, err := w.writeRelease(ctx, m, job)
+	if !ok {
 		return nil, err
 	}
 	return func(ctx context.Context, id int64, r metadata.JobResult) error {
@@ -67,11 +64,14 @@ func (w *Worker) publishJob(ctx context.Context, m *compiler.Manifest, job metad
 	}, nil
 }
 
-// publish is a refresh tick of the live revision job.Revision: a new
-// release of it, served while it is still live (job has no ID).
-func (w *Worker) publish(ctx context.Context, m *compiler.Manifest, job metadata.JobRow) error {
-	job.ID = 0
-	_, err := w.publishJob(ctx, m, job)
+// republish is a refresh tick of the live revision job.Revision: a new
+// release of it, served while it is still live (publish.Republish).
+func (w *Worker) republish(ctx context.Context, m *compiler.Manifest, job metadata.JobRow) error {
+	p, ok, err := w.writeRelease(ctx, m, job)
+	if !ok {
+		return err
+	}
+	_, err = publish.Republish(ctx, w.Storage, w.Store, job.Env, p)
 	return err
 }
 

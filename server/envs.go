@@ -206,7 +206,7 @@ func (p *pointers) release(ctx context.Context, key string) (*loaded, error) {
 	if l != nil {
 		return l, nil
 	}
-	if storage.BlobKey(hashOf(key)) != key {
+	if storage.BlobHash(key) == "" {
 		return nil, fmt.Errorf("pointer names %q, which is not a blob key", key)
 	}
 	rel, err := release.Read(ctx, p.store, key)

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/bic-dev/bic/publish/storage"
 )
 
 // Cache-Control values: a content-addressed URL never changes; one that
@@ -76,14 +78,8 @@ func writeError(w http.ResponseWriter, r *http.Request, code int, msg string, ex
 	}
 }
 
-// hashOf is the sha256 of a blob's key blobs/ab/cdef….
-func hashOf(key string) string {
-	rest := strings.TrimPrefix(key, "blobs/")
-	if len(rest) != 65 {
-		return ""
-	}
-	return rest[:2] + rest[3:]
-}
+// hashOf is the sha256 of a blob's key blobs/ab/cdef…, "" for any other.
+func hashOf(key string) string { return storage.BlobHash(key) }
 
 // notModified reports whether the If-None-Match of r names any
 // representation of the blob whose hash is hash: the tag of its bytes or

@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/bic-dev/bic/compiler"
 )
 
 // maxValues bounds the values one file may expand to once its aliases are
@@ -50,7 +51,7 @@ func (d *doc) at(path string) (int, int) {
 
 // parseDoc parses one YAML file holding one mapping.
 func parseDoc(file string, data []byte) (*doc, error) {
-	if line, col, deep := bracketsTooDeep(data); deep {
+	if line, col, deep := compiler.FlowTooDeep(data, maxNesting); deep {
 		return nil, &Error{File: file, Line: line, Column: col, Msg: fmt.Sprintf("invalid YAML: brackets nested deeper than %d levels", maxNesting)}
 	}
 	f, err := parser.ParseBytes(data, 0)
@@ -239,27 +240,6 @@ func (c *converter) mapping(values []*ast.MappingValueNode, path string, depth i
 		out[key] = v
 	}
 	return out, nil
-}
-
-// bracketsTooDeep reports where data first opens more than maxNesting
-// brackets it has not closed. Brackets in strings count too, so no quoting
-// hides them; only an unbalanced text of so many brackets is refused for it.
-func bracketsTooDeep(data []byte) (line, col int, deep bool) {
-	depth, lineStart := 0, 0
-	line = 1
-	for i, c := range data {
-		switch c {
-		case '\n':
-			line, lineStart = line+1, i+1
-		case '[', '{':
-			if depth++; depth > maxNesting {
-				return line, utf8.RuneCount(data[lineStart:i]) + 1, true
-			}
-		case ']', '}':
-			depth = max(depth-1, 0)
-		}
-	}
-	return 0, 0, false
 }
 
 func kindOf(v any) string {

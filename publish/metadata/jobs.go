@@ -80,24 +80,22 @@ func scanJob(rows *sql.Rows) (JobRow, error) {
 
 // queryer is a database or a transaction.
 type queryer interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
 // readJobs runs a query of jobColumns, on tx or (nil) the database, and
 // fills in each job's dependencies. cache says that query is one constant
 // string, a statement worth keeping prepared (see stmtCache).
 func (s *Store) readJobs(ctx context.Context, tx *sql.Tx, cache bool, query string, args ...any) ([]JobRow, error) {
-	var q queryer = s.db
-	if tx != nil {
-		q = tx
+	run := func(cache bool, q string, args ...any) (*sql.Rows, error) {
+		if cache {
+			return s.cachedQuery(ctx, tx, q, args...)
+		}
+		return s.on(tx).QueryContext(ctx, s.dialect.rebind(q), args...)
 	}
-	var rows *sql.Rows
-	var err error
-	if cache {
-		rows, err = s.cachedQuery(ctx, tx, query, args...)
-	} else {
-		rows, err = q.QueryContext(ctx, s.dialect.rebind(query), args...)
-	}
+	rows, err := run(cache, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -139,12 +137,8 @@ func (s *Store) readJobs(ctx context.Context, tx *sql.Tx, cache bool, query stri
 		}
 		depQuery = `SELECT revision_id, job_key, depends_on FROM job_dependencies WHERE ` + strings.Join(or, " OR ") + ` ORDER BY depends_on`
 	}
-	var drows *sql.Rows
-	if cache && len(out) == 1 {
-		drows, err = s.cachedQuery(ctx, tx, depQuery, ids...)
-	} else {
-		drows, err = q.QueryContext(ctx, s.dialect.rebind(depQuery), ids...)
-	}
+	// One job's dependency query is one constant string too.
+	drows, err := run(cache && len(out) == 1, depQuery, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("read job dependencies: %w", err)
 	}
@@ -457,11 +451,8 @@ func (s *Store) complete(ctx context.Context, id int64, r JobResult, flip func(c
 		// waited for every other on that lock). The publish job, and a
 		// row not in such a state (done already, failed, gone), take the
 		// way below, which says what it is.
-		now := s.dialect.ts(s.now())
-		args := append([]any{string(JobDone), now, now}, r.args()...)
-		args = append(args, id, string(compiler.JobPublish), string(JobPending), string(JobDispatched), string(JobRunning))
-		res, err := s.cachedExec(ctx, nil, `UPDATE jobs SET status = ?, last_error = '', updated_at = ?, finished_at = ?, `+resultSet+`
-			WHERE id = ? AND kind <> ? AND status IN (?, ?, ?)`, args...)
+		args := append(s.doneArgs(r), id, string(compiler.JobPublish), string(JobPending), string(JobDispatched), string(JobRunning))
+		res, err := s.cachedExec(ctx, nil, `UPDATE jobs SET `+doneSet+` WHERE id = ? AND kind <> ? AND status IN (?, ?, ?)`, args...)
 		if err != nil {
 			return fmt.Errorf("complete job %d: mark done: %w", id, err)
 		}
@@ -476,10 +467,7 @@ func (s *Store) complete(ctx context.Context, id int64, r JobResult, flip func(c
 		case JobFailed:
 			return fmt.Errorf("it failed for good: %w", ErrJobState)
 		}
-		now := s.dialect.ts(s.now())
-		args := append([]any{string(JobDone), now, now}, r.args()...)
-		if _, err := s.cachedExec(ctx, tx, `UPDATE jobs SET status = ?, last_error = '', updated_at = ?, finished_at = ?, `+resultSet+` WHERE id = ?`,
-			append(args, id)...); err != nil {
+		if _, err := s.cachedExec(ctx, tx, `UPDATE jobs SET `+doneSet+` WHERE id = ?`, append(s.doneArgs(r), id)...); err != nil {
 			return fmt.Errorf("mark done: %w", err)
 		}
 		if j.kind != compiler.JobPublish {
@@ -489,13 +477,28 @@ func (s *Store) complete(ctx context.Context, id int64, r JobResult, flip func(c
 	})
 }
 
+// doneSet is what marking a job done sets, with the arguments doneArgs
+// gives: its status, times and result.
+const doneSet = `status = ?, last_error = '', updated_at = ?, finished_at = ?, ` + resultSet
+
+func (s *Store) doneArgs(r JobResult) []any {
+	now := s.dialect.ts(s.now())
+	return append([]any{string(JobDone), now, now}, r.args()...)
+}
+
+// liveNumber is the number of env's live revision (0: none), read in tx;
+// sql.ErrNoRows when env does not exist.
+func (s *Store) liveNumber(ctx context.Context, tx *sql.Tx, env string) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT coalesce(l.number, 0)
+		FROM environments e LEFT JOIN revisions l ON l.id = e.live_revision WHERE e.name = ?`), env).Scan(&n)
+	return n, err
+}
+
 // goLive is a publish job's completion: the revision's release is the one
 // served now. flip, when set, runs just before the revision is made live.
 func (s *Store) goLive(ctx context.Context, tx *sql.Tx, env string, j jobInTx, flip func(ctx context.Context) error) error {
-	var live sql.NullInt64
-	var liveNumber int
-	err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT e.live_revision, coalesce(l.number, 0)
-		FROM environments e LEFT JOIN revisions l ON l.id = e.live_revision WHERE e.name = ?`), env).Scan(&live, &liveNumber)
+	liveNumber, err := s.liveNumber(ctx, tx, env)
 	if err != nil {
 		return fmt.Errorf("read live revision: %w", err)
 	}

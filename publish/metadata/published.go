@@ -60,9 +60,7 @@ func (s *Store) makeLive(ctx context.Context, tx *sql.Tx, rev *Revision) error {
 // the store.
 func (s *Store) WhileLive(ctx context.Context, env string, number int, f func(ctx context.Context) error) (ran bool, err error) {
 	err = s.inEnvTx(ctx, env, func(tx *sql.Tx) error {
-		var live int
-		err := tx.QueryRowContext(ctx, s.dialect.rebind(`SELECT coalesce(l.number, 0)
-			FROM environments e LEFT JOIN revisions l ON l.id = e.live_revision WHERE e.name = ?`), env).Scan(&live)
+		live, err := s.liveNumber(ctx, tx, env)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}

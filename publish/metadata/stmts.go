@@ -90,43 +90,39 @@ func (c *stmtCache) close() {
 // take q before rebind, and run on tx, or on the database when tx is nil.
 
 func (s *Store) cachedExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
-	q = s.dialect.rebind(q)
-	if st := s.stmts.get(ctx, q); st != nil {
-		if tx != nil {
-			st = tx.StmtContext(ctx, st)
-		}
+	if st := s.prepared(ctx, tx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	if tx != nil {
-		return tx.ExecContext(ctx, q, args...)
-	}
-	return s.db.ExecContext(ctx, q, args...)
+	return s.on(tx).ExecContext(ctx, s.dialect.rebind(q), args...)
 }
 
 func (s *Store) cachedQuery(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
-	q = s.dialect.rebind(q)
-	if st := s.stmts.get(ctx, q); st != nil {
-		if tx != nil {
-			st = tx.StmtContext(ctx, st)
-		}
+	if st := s.prepared(ctx, tx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	if tx != nil {
-		return tx.QueryContext(ctx, q, args...)
-	}
-	return s.db.QueryContext(ctx, q, args...)
+	return s.on(tx).QueryContext(ctx, s.dialect.rebind(q), args...)
 }
 
 func (s *Store) cachedQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
-	q = s.dialect.rebind(q)
-	if st := s.stmts.get(ctx, q); st != nil {
-		if tx != nil {
-			st = tx.StmtContext(ctx, st)
-		}
+	if st := s.prepared(ctx, tx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	if tx != nil {
-		return tx.QueryRowContext(ctx, q, args...)
+	return s.on(tx).QueryRowContext(ctx, s.dialect.rebind(q), args...)
+}
+
+// prepared is q's kept statement, for tx when set; nil when none is kept.
+func (s *Store) prepared(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
+	st := s.stmts.get(ctx, s.dialect.rebind(q))
+	if st != nil && tx != nil {
+		st = tx.StmtContext(ctx, st)
 	}
-	return s.db.QueryRowContext(ctx, q, args...)
+	return st
+}
+
+// on is tx, or the database when tx is nil.
+func (s *Store) on(tx *sql.Tx) queryer {
+	if tx != nil {
+		return tx
+	}
+	return s.db
 }
