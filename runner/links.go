@@ -3,7 +3,6 @@ package runner
 import (
 	"bytes"
 	"context"
-	"net/url"
 	"strings"
 
 	"github.com/bic-dev/bic/publish"
@@ -21,7 +20,7 @@ func (w *Worker) pageURL(env, dashboard string) string {
 	if w.Notify == nil || w.Notify.PublicURL == "" || dashboard == "" {
 		return ""
 	}
-	return strings.TrimSuffix(w.Notify.PublicURL, "/") + "/e/" + url.PathEscape(env) + "/d/" + url.PathEscape(dashboard)
+	return strings.TrimSuffix(w.Notify.PublicURL, "/") + access.DashboardPath(env, dashboard)
 }
 
 // linkImages gives each picture of msg a signed link on the public server

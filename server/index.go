@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/bic-dev/bic/publish/access"
 )
 
 // indexPage lists environments and their dashboards, as cards with their
@@ -144,9 +146,10 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request, _ []string) 
 				if title == "" {
 					title = name
 				}
-				id := indexDashboard{Href: "e/" + env + "/d/" + name, Title: title, Description: d.Description}
+				// Relative: the index is at the server's root.
+				id := indexDashboard{Href: access.DashboardPath(env, name)[1:], Title: title, Description: d.Description}
 				if d.Thumbnail != "" {
-					id.Thumb, id.Stale = "e/"+env+"/thumbs/"+name+".png", d.ThumbnailStale
+					id.Thumb, id.Stale = access.ThumbnailPath(env, name)[1:], d.ThumbnailStale
 				}
 				ie.Dashboards = append(ie.Dashboards, id)
 			}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/bic-dev/bic/compiler"
 	"github.com/bic-dev/bic/publish"
+	"github.com/bic-dev/bic/publish/access"
 	"github.com/bic-dev/bic/publish/metadata"
 	"github.com/bic-dev/bic/runner/schedule"
 	"github.com/bic-dev/bic/server"
@@ -374,7 +375,7 @@ func (d *devSession) printDashboards(base string, m *compiler.Manifest) {
 	sort.Strings(names)
 	fmt.Fprintf(d.out, "\nDashboards of %s:\n", d.f.env)
 	for _, name := range names {
-		fmt.Fprintf(d.out, "  %s/e/%s/d/%s\n", base, d.f.env, name)
+		fmt.Fprintf(d.out, "  %s%s\n", base, access.DashboardPath(d.f.env, name))
 	}
 	fmt.Fprintln(d.out)
 }

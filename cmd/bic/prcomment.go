@@ -141,7 +141,7 @@ func (c *previewComment) picture(rel *release.Release, env, name string) string 
 	case c.publicURL == "":
 		return "drawn"
 	}
-	src := c.publicURL + "/e/" + url.PathEscape(env) + "/thumbs/" + url.PathEscape(name) + ".png"
+	src := c.publicURL + access.ThumbnailPath(env, name)
 	if hash := storage.BlobHash(d.Thumbnail); hash != "" && len(c.linkSecret) > 0 {
 		src = c.publicURL + access.ImagePath(hash) + "?" + access.SignImage(c.linkSecret, hash, c.now.Add(pictureLinkTTL))
 	}
@@ -156,7 +156,7 @@ func (c *previewComment) pageURL(env, dashboard string) string {
 	if c.publicURL == "" {
 		return ""
 	}
-	return c.publicURL + "/e/" + url.PathEscape(env) + "/d/" + url.PathEscape(dashboard)
+	return c.publicURL + access.DashboardPath(env, dashboard)
 }
 
 // alertTable is each alert evaluated now on the warehouse, as the

@@ -311,7 +311,7 @@ for the environment until the link expires.`,
 			q := access.LinkParam + "=" + url.QueryEscape(access.Sign(key, f.env, expires))
 			link := "?" + q
 			if dash != "" {
-				link = strings.TrimSuffix(base, "/") + "/e/" + f.env + "/d/" + dash + "?" + q
+				link = strings.TrimSuffix(base, "/") + access.DashboardPath(f.env, dash) + "?" + q
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), link)
 			if dash == "" {

@@ -20,6 +20,16 @@ import (
 // ImagePath is the server's path of the image whose blob hash is hash.
 func ImagePath(hash string) string { return "/images/" + hash + ".png" }
 
+// DashboardPath is the server's path of env's dashboard page.
+func DashboardPath(env, dashboard string) string {
+	return "/e/" + url.PathEscape(env) + "/d/" + url.PathEscape(dashboard)
+}
+
+// ThumbnailPath is the server's path of the picture of env's dashboard.
+func ThumbnailPath(env, dashboard string) string {
+	return "/e/" + url.PathEscape(env) + "/thumbs/" + url.PathEscape(dashboard) + ".png"
+}
+
 // SignImage returns the query of a link to the image with blob hash
 // hash, valid until expires.
 func SignImage(secret []byte, hash string, expires time.Time) string {
