@@ -166,18 +166,12 @@ func screenshotLatency(ctx context.Context, c config) ([]shot, error) {
 	return out, nil
 }
 
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
 func printShots(w io.Writer, shots []shot) {
 	fmt.Fprintf(w, "examples/shop, a warm browser, median of %d (load average %s)\n\n", screenshotRuns, benchkit.LoadAverage())
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
 	fmt.Fprintln(tw, "dashboard\tcharts\tthumbnail (1200×800 at 0.5)\twhole page + every chart's card")
 	for _, s := range shots {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", s.dashboard, s.charts, benchkit.Dur(median(s.viewport)), benchkit.Dur(median(s.cells)))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", s.dashboard, s.charts, benchkit.Dur(benchkit.Median(s.viewport)), benchkit.Dur(benchkit.Median(s.cells)))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)

@@ -25,7 +25,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -225,7 +224,7 @@ func measureCLI(bic, dir string, runs int) (*cliFigures, error) {
 		}
 		starts = append(starts, time.Since(start))
 	}
-	f.Startup = median(starts)
+	f.Startup = benchkit.Median(starts)
 	for range runs {
 		d, rss, err := run(coldArgs...)
 		if err != nil {
@@ -235,7 +234,7 @@ func measureCLI(bic, dir string, runs int) (*cliFigures, error) {
 		coldCPU = append(coldCPU, cpu)
 		f.ColdRSS = max(f.ColdRSS, rss)
 	}
-	f.Cold, f.ColdCPU = median(colds), median(coldCPU)
+	f.Cold, f.ColdCPU = benchkit.Median(colds), benchkit.Median(coldCPU)
 	if !hasCache {
 		return f, nil
 	}
@@ -263,7 +262,7 @@ func measureCLI(bic, dir string, runs int) (*cliFigures, error) {
 				*rss = max(*rss, r)
 			}
 		}
-		return median(walls), median(cpus), nil
+		return benchkit.Median(walls), benchkit.Median(cpus), nil
 	}
 	var err error
 	if f.Warm, f.WarmCPU, err = edited("dashboards", "title:", &f.WarmRSS); err != nil {
@@ -273,15 +272,6 @@ func measureCLI(bic, dir string, runs int) (*cliFigures, error) {
 		return nil, err
 	}
 	return f, nil
-}
-
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 // loadAverage is the machine's load, for the tables.

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 	"github.com/bic-dev/bic/compiler"
 )
 
@@ -93,8 +94,8 @@ func measureInProcess(dir string, runs int, cpuprofile string, out io.Writer) er
 	f := figures{
 		Files: last.Stats.Files, Objects: last.Stats.Objects,
 		Datasets: len(m.Datasets), Dashboards: len(m.Dashboards), Charts: len(m.Charts),
-		NewSchema: median(schemas), Load: median(loads), Schema: median(checks), Resolve: median(resolves), Hash: median(hs),
-		Cold: median(walls), ColdCPU: median(cpus), Mallocs: medianU(mallocs), AllocBytes: medianU(allocBytes), GCs: uint32(medianU(gcCount)),
+		NewSchema: benchkit.Median(schemas), Load: benchkit.Median(loads), Schema: benchkit.Median(checks), Resolve: benchkit.Median(resolves), Hash: benchkit.Median(hs),
+		Cold: benchkit.Median(walls), ColdCPU: benchkit.Median(cpus), Mallocs: medianU(mallocs), AllocBytes: medianU(allocBytes), GCs: uint32(medianU(gcCount)),
 	}
 	warmProfile := ""
 	if cpuprofile != "" {

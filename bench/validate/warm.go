@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bic-dev/bic/bench/internal/benchkit"
 	"github.com/bic-dev/bic/compiler"
 )
 
@@ -99,5 +100,5 @@ func measureWarm(dir string, root *os.Root, runs int, cpuprofile string, checkOn
 			return 0, 0, fmt.Errorf("only %d of %d dashboards were counted from their verdicts", res.Stats.Reused, res.Counts.Dashboards)
 		}
 	}
-	return median(walls), median(cpus), nil
+	return benchkit.Median(walls), benchkit.Median(cpus), nil
 }

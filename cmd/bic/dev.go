@@ -333,29 +333,21 @@ func (d *devSession) follow(ctx context.Context, number int, bar bool) error {
 		if err != nil {
 			return fmt.Errorf("revision %d of %s: %w", number, env, err)
 		}
-		done, publishDone := 0, false
-		var failed []string
-		for _, j := range jobs {
-			switch j.Status {
-			case metadata.JobDone:
-				done++
-				if j.Kind == compiler.JobPublish {
-					publishDone = true
-				}
-			case metadata.JobFailed:
-				failed = append(failed, fmt.Sprintf("  failed: %s after %d attempt(s): %s", j.Key, j.Attempts, oneLineError(j.LastError)))
-			}
-		}
+		t := tallyJobs(jobs)
 		if prog != nil {
-			prog.show(done, len(jobs), len(failed))
+			prog.show(t.counts[metadata.JobDone], len(jobs), len(t.failed))
 		}
 		switch {
-		case len(failed) > 0:
+		case len(t.failed) > 0:
 			if prog != nil {
 				prog.end()
 			}
-			return fmt.Errorf("revision %d of %s failed; the live revision keeps serving:\n%s", number, env, strings.Join(failed, "\n"))
-		case publishDone:
+			lines := make([]string, len(t.failed))
+			for i, j := range t.failed {
+				lines[i] = failedLine(j)
+			}
+			return fmt.Errorf("revision %d of %s failed; the live revision keeps serving:\n%s", number, env, strings.Join(lines, "\n"))
+		case t.publishDone:
 			return nil
 		}
 		select {

@@ -328,18 +328,8 @@ func waitForRevision(ctx context.Context, out io.Writer, e *engine, st *metadata
 			}
 			return &exitError{code: exitRuntime, err: err}
 		}
-		counts := map[metadata.JobStatus]int{}
-		var failed []metadata.JobRow
-		publishDone := false
-		for _, j := range jobs {
-			counts[j.Status]++
-			if j.Status == metadata.JobFailed {
-				failed = append(failed, j)
-			}
-			if j.Kind == compiler.JobPublish && j.Status == metadata.JobDone {
-				publishDone = true
-			}
-		}
+		t := tallyJobs(jobs)
+		counts, failed, publishDone := t.counts, t.failed, t.publishDone
 		bar.show(counts[metadata.JobDone], len(jobs), len(failed))
 		if !e.embedded && !hinted && counts[metadata.JobRunning]+counts[metadata.JobDone] == 0 && time.Since(started) > 10*time.Second {
 			// With a NATS server, runners are separate processes.
@@ -351,7 +341,7 @@ func waitForRevision(ctx context.Context, out io.Writer, e *engine, st *metadata
 		case len(failed) > 0:
 			bar.end()
 			for _, j := range failed {
-				fmt.Fprintf(out, "  failed: %s after %d attempt(s): %s\n", j.Key, j.Attempts, oneLineError(j.LastError))
+				fmt.Fprintln(out, failedLine(j))
 			}
 			return &exitError{code: exitRuntime, err: fmt.Errorf("revision %d of %s failed: %d job(s) failed; the live revision keeps serving", number, env, len(failed))}
 		case publishDone:
@@ -375,6 +365,34 @@ func waitForRevision(ctx context.Context, out io.Writer, e *engine, st *metadata
 		case <-tick.C:
 		}
 	}
+}
+
+// jobTally is what following a revision's jobs looks at: how many are in
+// each status, which failed, and whether its publish job is done (the
+// revision is live).
+type jobTally struct {
+	counts      map[metadata.JobStatus]int
+	failed      []metadata.JobRow
+	publishDone bool
+}
+
+func tallyJobs(jobs []metadata.JobRow) jobTally {
+	t := jobTally{counts: map[metadata.JobStatus]int{}}
+	for _, j := range jobs {
+		t.counts[j.Status]++
+		switch {
+		case j.Status == metadata.JobFailed:
+			t.failed = append(t.failed, j)
+		case j.Status == metadata.JobDone && j.Kind == compiler.JobPublish:
+			t.publishDone = true
+		}
+	}
+	return t
+}
+
+// failedLine says which job failed and why, on one line.
+func failedLine(j metadata.JobRow) string {
+	return fmt.Sprintf("  failed: %s after %d attempt(s): %s", j.Key, j.Attempts, oneLineError(j.LastError))
 }
 
 // progress shows jobs done out of all: a bar redrawn in place on a

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -101,4 +102,14 @@ func LoadAverage() string {
 		return ""
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// Median is the middle of ds (the upper one of an even count), 0 for none.
+func Median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
