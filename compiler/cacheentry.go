@@ -89,9 +89,7 @@ var errEntry = errors.New("not a valid cache entry")
 // encodeEntry writes e for key; ok is false when e cannot be cached (a
 // position in another file, a limit that depends on timing).
 func encodeEntry(key, file string, e *fileEntry) (b []byte, ok bool) {
-	w := entryWriter{file: file, ok: true}
-	w.buf.Write(entryMagic)
-	w.str(key)
+	w := newSealed(entryMagic, key, file)
 	w.diags(e.diags)
 	w.uint(uint64(e.aliases))
 	w.uint(uint64(len(e.checks)))
@@ -122,9 +120,37 @@ func encodeEntry(key, file string, e *fileEntry) (b []byte, ok bool) {
 	if !w.ok || !trees.ok {
 		return nil, false
 	}
+	return w.seal(), true
+}
+
+// newSealed starts a value of the cache: its magic, then the key it is
+// written for; seal ends it with its checksum, and openSealed checks both.
+func newSealed(magic []byte, key, file string) *entryWriter {
+	w := &entryWriter{file: file, ok: true}
+	w.buf.Write(magic)
+	w.str(key)
+	return w
+}
+
+func (w *entryWriter) seal() []byte {
 	sum := sha256.Sum256(w.buf.Bytes())
 	w.buf.Write(sum[:])
-	return w.buf.Bytes(), true
+	return w.buf.Bytes()
+}
+
+// openSealed returns a reader of b after its key when b is a value sealed
+// with magic for key, its checksum right; ok is false for anything else.
+// Every string read is a piece of one copy of b.
+func openSealed(magic []byte, key, file string, b []byte) (r entryReader, ok bool) {
+	if len(b) < len(magic)+sha256.Size || !bytes.HasPrefix(b, magic) {
+		return entryReader{}, false
+	}
+	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
+	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+		return entryReader{}, false
+	}
+	r = entryReader{b: body, text: string(body), pos: len(magic), file: file}
+	return r, r.str() == key && r.err == nil
 }
 
 func countNodes(n *Node, depth int) int {
@@ -236,16 +262,8 @@ func (w *entryWriter) bool(v bool) {
 // the trees are left to decode on first use (see lazyDocs); src is the
 // file's text, parsed again (within timeout) should they not decode.
 func decodeEntry(key, file string, b, src []byte, timeout time.Duration) (*fileEntry, error) {
-	if len(b) < len(entryMagic)+sha256.Size || !bytes.HasPrefix(b, entryMagic) {
-		return nil, errEntry
-	}
-	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
-	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
-		return nil, errEntry
-	}
-	// Every string of the entry is a piece of one copy of it.
-	r := entryReader{b: body, text: string(body), pos: len(entryMagic), file: file}
-	if r.str() != key {
+	r, ok := openSealed(entryMagic, key, file, b)
+	if !ok {
 		return nil, errEntry
 	}
 	e := &fileEntry{}

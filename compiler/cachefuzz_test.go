@@ -12,12 +12,9 @@ import (
 // ends with: what a forger who can write the cache but not sign it for
 // the disk could hand the compiler.
 func sealed(magic []byte, key string, body []byte) []byte {
-	w := entryWriter{ok: true}
-	w.buf.Write(magic)
-	w.str(key)
+	w := newSealed(magic, key, "")
 	w.buf.Write(body)
-	sum := sha256.Sum256(w.buf.Bytes())
-	return append(w.buf.Bytes(), sum[:]...)
+	return w.seal()
 }
 
 // FuzzCacheEntry: whatever a file's cache entry holds, with a right
@@ -70,12 +67,7 @@ func FuzzHashPack(f *testing.F) {
 	}})
 	f.Add(key, seed[len(hashesMagic)+len(key)+1:len(seed)-sha256.Size])
 	f.Fuzz(func(t *testing.T, key string, body []byte) {
-		w := entryWriter{ok: true}
-		w.buf.Write(hashesMagic)
-		w.str(key)
-		w.buf.Write(body)
-		sum := sha256.Sum256(w.buf.Bytes())
-		memos := decodeHashPack(key, append(w.buf.Bytes(), sum[:]...))
+		memos := decodeHashPack(key, sealed(hashesMagic, key, body))
 		for _, m := range memos {
 			if !validHash(m.hash) {
 				t.Fatalf("a memo's hash %q", m.hash)

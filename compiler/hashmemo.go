@@ -1,7 +1,6 @@
 package compiler
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -136,9 +135,7 @@ var hashesMagic = []byte("bicdp3\n")
 // encodeHashPack writes the hashes and verdicts of every dashboard with a
 // cache key, and those of the dashboards reused without resolving.
 func encodeHashPack(key string, hs []dashboardHashes, allCharts []ChartObject, reused []dashboardMemo) []byte {
-	w := entryWriter{ok: true}
-	w.buf.Write(hashesMagic)
-	w.str(key)
+	w := newSealed(hashesMagic, key, "")
 	n := len(reused)
 	for _, h := range hs {
 		if h.key != "" {
@@ -171,23 +168,14 @@ func encodeHashPack(key string, hs []dashboardHashes, allCharts []ChartObject, r
 	for _, m := range reused {
 		write(m)
 	}
-	sum := sha256.Sum256(w.buf.Bytes())
-	w.buf.Write(sum[:])
-	return w.buf.Bytes()
+	return w.seal()
 }
 
 // decodeHashPack reads a pack written for key, or returns nil: anything
 // damaged, for another key, or holding a hash that is not one, is a miss.
 func decodeHashPack(key string, b []byte) map[string]dashboardMemo {
-	if len(b) < len(hashesMagic)+sha256.Size || !bytes.HasPrefix(b, hashesMagic) {
-		return nil
-	}
-	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
-	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
-		return nil
-	}
-	rd := entryReader{b: body, text: string(body), pos: len(hashesMagic)}
-	if rd.str() != key {
+	rd, ok := openSealed(hashesMagic, key, "", b)
+	if !ok {
 		return nil
 	}
 	n := rd.count()
