@@ -103,17 +103,13 @@ func encodeEntry(key, file string, e *fileEntry) (b []byte, ok bool) {
 		w.str(o.name)
 		w.pos(o.namePos)
 	}
-	nodes := 0
-	for _, d := range e.docs {
-		nodes += countNodes(d, 0)
-	}
 	// The trees go last, after their length: a reader that leaves them
 	// for later still knows the entry ends where it should.
 	trees := entryWriter{file: file, ok: true}
 	for _, d := range e.docs {
 		trees.node(d, 0)
 	}
-	w.uint(uint64(nodes))
+	w.uint(uint64(trees.nodes))
 	w.uint(uint64(len(e.docs)))
 	w.uint(uint64(trees.buf.Len()))
 	w.buf.Write(trees.buf.Bytes())
@@ -153,24 +149,11 @@ func openSealed(magic []byte, key, file string, b []byte) (r entryReader, ok boo
 	return r, r.str() == key && r.err == nil
 }
 
-func countNodes(n *Node, depth int) int {
-	if n == nil || depth > maxDepth+2 {
-		return 0
-	}
-	c := 1
-	for _, v := range n.Values {
-		c += countNodes(v, depth+1)
-	}
-	for _, v := range n.Items {
-		c += countNodes(v, depth+1)
-	}
-	return c
-}
-
 type entryWriter struct {
-	buf  bytes.Buffer
-	file string
-	ok   bool
+	buf   bytes.Buffer
+	file  string
+	ok    bool
+	nodes int // trees' nodes written
 }
 
 func (w *entryWriter) uint(v uint64) {
@@ -222,6 +205,7 @@ func (w *entryWriter) node(n *Node, depth int) {
 		w.ok = false
 		return
 	}
+	w.nodes++
 	w.buf.WriteByte(byte(n.Kind))
 	w.pos(n.Pos)
 	w.pos(n.KeyPos)
@@ -356,7 +340,7 @@ func (z *lazyDocs) decode() []*Node {
 
 type entryReader struct {
 	b    []byte
-	text string // b as a string, when strings are to share it
+	text string // b as a string, which every string read shares
 	pos  int
 	file string
 	slab []Node
@@ -439,12 +423,7 @@ func (r *entryReader) str() string {
 	if r.err != nil {
 		return ""
 	}
-	var s string
-	if r.text != "" {
-		s = r.text[r.pos : r.pos+n]
-	} else {
-		s = string(r.b[r.pos : r.pos+n])
-	}
+	s := r.text[r.pos : r.pos+n]
 	r.pos += n
 	return s
 }

@@ -117,9 +117,8 @@ func (c *canonicalizer) word(w string) bool {
 	return true
 }
 
-// str copies a string token, unescaping what a round trip would, and
-// returns the decoded key for sorting when it had escapes (else "" with
-// the caller reading the bytes written).
+// str copies a string token, unescaping what a round trip would; escaped
+// says it had escapes, so the caller decodes a key to sort it by.
 func (c *canonicalizer) str() (escaped bool, ok bool) {
 	c.pos++ // the opening quote
 	c.out = append(c.out, '"')

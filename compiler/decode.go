@@ -121,7 +121,7 @@ func decodeDirect(n *Node, v reflect.Value, depth int) bool {
 		v.Set(s)
 		return true
 	case reflect.Map:
-		if n.Kind != KindMap || v.Type().Key().Kind() != reflect.String || v.Type().Key() != reflect.TypeFor[string]() {
+		if n.Kind != KindMap || v.Type().Key() != reflect.TypeFor[string]() {
 			return false
 		}
 		m := reflect.MakeMapWithSize(v.Type(), len(n.Keys))

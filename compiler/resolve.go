@@ -34,12 +34,9 @@ type resolver struct {
 	nodes       map[string]*Node // dataset ID → its tree, for positions
 	// memo keeps dashboards' hashes between runs (nil: no cache); pack
 	// holds those kept for this context, under packKey.
-	memo    *fileCacher
-	pack    map[string]dashboardMemo
-	packKey string
-	// checkOnly: the manifest is not wanted, so dashboards with a clean
-	// verdict are reused (see reuseVerdicts).
-	checkOnly   bool
+	memo        *fileCacher
+	pack        map[string]dashboardMemo
+	packKey     string
 	reused      []dashboardMemo
 	reusedNames []string
 	// skipHashes: nothing will read a hash (checking only, with no cache
@@ -70,7 +67,6 @@ type resolved struct {
 func resolve(fsys fs.FS, l *loaded, checked []checkResult, fc *fileCacher, checkOnly bool, sink *diagSink) (*Manifest, resolved) {
 	r := &resolver{
 		memo:        fc,
-		checkOnly:   checkOnly,
 		skipHashes:  checkOnly && fc == nil,
 		fsys:        fsys,
 		sink:        sink,
